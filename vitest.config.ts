@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Tests import every @ganpo/* package from its TypeScript source, so `npm test` needs no build.
+const packages = ['kernels', 'autograd', 'objectives', 'adversarial', 'datasets', 'models', 'cli'];
+const alias = Object.fromEntries(
+  packages.map((p) => [`@ganpo/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
+);
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    reporters: ['default', './scripts/closing-line-reporter.ts'],
+    setupFiles: ['./scripts/vitest.setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, include: [`packages/${name}/src/**/*.test.ts`] },
+      })),
+      { extends: true as const, test: { name: 'tests', include: ['tests/**/*.test.ts'] } },
+    ],
+  },
+});
