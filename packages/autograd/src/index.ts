@@ -10,3 +10,4 @@ export { Rng } from './rng.js';
 export type { DType, Shape } from '@ganpo/kernels';
 export { getBackend, setBackend, withBackend, registeredBackends } from '@ganpo/kernels';
 export * from './nn/index.js';
+export * from './optim/index.js';

@@ -1,0 +1,182 @@
+import { formatShape } from '@ganpo/kernels';
+import type { DType } from '@ganpo/kernels';
+import { add, gelu, relu, tanh } from '../ops/elementwise.js';
+import { matmul } from '../ops/linalg.js';
+import { type Indices, embedding } from '../ops/movement.js';
+import { dropout, layerNorm } from '../ops/nn.js';
+import type { Rng } from '../rng.js';
+import type { Tensor } from '../tensor.js';
+import { ModuleList } from './containers.js';
+import { normalInit, onesInit, xavierUniform, zerosInit } from './init.js';
+import { Module } from './module.js';
+
+export interface LinearOptions {
+  rng: Rng;
+  /** Add a bias (initialized to zeros). Default true. */
+  bias?: boolean;
+  /** 'xavier' (uniform Glorot, the default) or 'normal' (N(0, std²)). */
+  init?: 'xavier' | 'normal';
+  /** Standard deviation for init 'normal' (default 0.02). */
+  std?: number;
+  dtype?: DType;
+}
+
+/**
+ * y = x·W + b. The weight is stored as [in, out] (GPT-2's Conv1D layout), so the forward is one matmul of
+ * x [..., in] with W and no transposed copy. The bias [out] starts at zeros.
+ */
+export class Linear extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions) {
+    super();
+    const { rng, bias = true, init = 'xavier', std = 0.02, dtype = 'float32' } = options;
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    const w = init === 'normal' ? normalInit([inFeatures, outFeatures], rng, { std, dtype }) : xavierUniform([inFeatures, outFeatures], rng, { dtype });
+    this.weight = this.registerParameter('weight', w);
+    this.bias = bias ? this.registerParameter('bias', zerosInit([outFeatures], { dtype })) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank === 0 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new Error(`Linear(${this.inFeatures}, ${this.outFeatures}): input ${formatShape(x.shape)} does not end in ${this.inFeatures}`);
+    }
+    const y = matmul(x, this.weight);
+    return this.bias ? add(y, this.bias) : y;
+  }
+}
+
+export interface EmbeddingOptions {
+  rng: Rng;
+  /** Standard deviation of the normal initializer (default 0.02). */
+  std?: number;
+  dtype?: DType;
+}
+
+/** A lookup table [num, dim]: ids of any shape give [...ids.shape, dim]; the backward scatter-adds rows. */
+export class Embedding extends Module {
+  weight: Tensor;
+  readonly numEmbeddings: number;
+  readonly embeddingDim: number;
+
+  constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions) {
+    super();
+    const { rng, std = 0.02, dtype = 'float32' } = options;
+    this.numEmbeddings = numEmbeddings;
+    this.embeddingDim = embeddingDim;
+    this.weight = this.registerParameter('weight', normalInit([numEmbeddings, embeddingDim], rng, { std, dtype }));
+  }
+
+  forward(ids: Indices): Tensor {
+    return embedding(this.weight, ids);
+  }
+}
+
+export interface LayerNormOptions {
+  eps?: number;
+  dtype?: DType;
+}
+
+/** Layer normalization over the last axis with a learned scale (`weight`, ones) and shift (`bias`, zeros). */
+export class LayerNorm extends Module {
+  weight: Tensor;
+  bias: Tensor;
+  readonly dim: number;
+  readonly eps: number;
+
+  constructor(dim: number, options: LayerNormOptions = {}) {
+    super();
+    const { eps = 1e-5, dtype = 'float32' } = options;
+    this.dim = dim;
+    this.eps = eps;
+    this.weight = this.registerParameter('weight', onesInit([dim], { dtype }));
+    this.bias = this.registerParameter('bias', zerosInit([dim], { dtype }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.weight, this.bias, this.eps);
+  }
+}
+
+/** Inverted dropout with probability p while training (`train()`), the identity in eval mode. */
+export class Dropout extends Module {
+  readonly p: number;
+  private readonly rng: Rng;
+
+  constructor(p: number, rng: Rng) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p = ${p} must be in [0, 1)`);
+    this.p = p;
+    this.rng = rng;
+  }
+
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.rng, this.training);
+  }
+}
+
+export type Activation = 'gelu' | 'relu' | 'tanh';
+
+/** The activation by name; 'gelu' is GPT-2's tanh approximation. */
+export function activate(x: Tensor, activation: Activation): Tensor {
+  switch (activation) {
+    case 'gelu':
+      return gelu(x, 'tanh');
+    case 'relu':
+      return relu(x);
+    case 'tanh':
+      return tanh(x);
+    default:
+      throw new Error(`unknown activation '${activation as string}'`);
+  }
+}
+
+export interface MLPOptions {
+  rng: Rng;
+  activation?: Activation;
+  /** Dropout probability applied after each hidden activation (default 0: none). */
+  dropout?: number;
+  /** Passed to every Linear layer (default 'xavier'). */
+  init?: 'xavier' | 'normal';
+  dtype?: DType;
+}
+
+/**
+ * Linear layers dims[0]→dims[1]→…→dims[n−1] with the activation (then dropout, when p > 0) between them,
+ * not after the last. Parameters: layers.0.weight, layers.0.bias, layers.1.weight, …
+ */
+export class MLP extends Module {
+  readonly layers: ModuleList<Linear>;
+  readonly activation: Activation;
+  private readonly drop: Dropout | null;
+
+  constructor(dims: readonly number[], options: MLPOptions) {
+    super();
+    if (dims.length < 2) throw new Error(`MLP: needs at least an input and an output size, got [${dims.join(', ')}]`);
+    const { rng, activation = 'gelu', dropout: p = 0, init, dtype } = options;
+    this.activation = activation;
+    this.layers = this.registerModule(
+      'layers',
+      new ModuleList(dims.slice(1).map((out, i) => new Linear(dims[i], out, { rng, init, dtype }))),
+    );
+    // Dropout draws from its own stream, split off after the weights were drawn.
+    this.drop = p > 0 ? this.registerModule('dropout', new Dropout(p, rng.split())) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    const n = this.layers.length;
+    for (let i = 0; i < n; i++) {
+      h = this.layers.at(i).forward(h);
+      if (i < n - 1) {
+        h = activate(h, this.activation);
+        if (this.drop) h = this.drop.forward(h);
+      }
+    }
+    return h;
+  }
+}

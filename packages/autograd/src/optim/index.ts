@@ -1,0 +1,3 @@
+export * from './transforms.js';
+export * from './optimizer.js';
+export * from './schedules.js';
