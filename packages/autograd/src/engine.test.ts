@@ -139,6 +139,13 @@ describe('tensors', () => {
     );
   });
 
+  it('nearby seeds give unrelated first draws (seeds are scrambled)', () => {
+    const first = Array.from({ length: 64 }, (_, s) => Rng.seeded(s).uniform());
+    const mean = first.reduce((a, b) => a + b, 0) / first.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.15);
+    expect(new Set(first.map((v) => v.toFixed(6))).size).toBe(64);
+  });
+
   it('exp/tanh chain keeps float32 when given float32', () => {
     expect(tanh(exp(tensor([0.5]))).dtype).toBe('float32');
   });

@@ -1,6 +1,6 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 
 /**
@@ -10,8 +10,23 @@ import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGene
 export class Rng {
   private constructor(private gen: JumpableRandomGenerator) {}
 
+  /**
+   * A generator from an integer seed. The seed is scrambled with splitmix32 into the four state words:
+   * pure-rand's own seeding places the seed in the state unmixed, so the first draws of nearby seeds are nearly
+   * equal (Rng.seeded(s).uniform() ≈ 1 for every small s).
+   */
   static seeded(seed: number): Rng {
-    return new Rng(xoroshiro128plus(seed | 0));
+    let x = seed | 0;
+    const next = () => {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) | 0;
+    };
+    const state: number[] = [next(), next(), next(), next()];
+    if (!state.some((w) => w !== 0)) state[0] = 1; // the all-zero state is a fixed point of xoroshiro
+    return new Rng(xoroshiro128plusFromState(state));
   }
 
   static fromState(state: readonly number[]): Rng {
@@ -20,6 +35,11 @@ export class Rng {
 
   state(): number[] {
     return [...this.gen.getState()];
+  }
+
+  /** Restores a saved state in place (so every holder of this generator continues from it). */
+  setState(state: readonly number[]): void {
+    this.gen = xoroshiro128plusFromState(state);
   }
 
   clone(): Rng {

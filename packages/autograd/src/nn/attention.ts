@@ -142,7 +142,7 @@ export class MultiHeadAttention extends Module {
     this.k = this.registerModule('k', lin());
     this.v = this.registerModule('v', lin());
     this.out = this.registerModule('out', lin());
-    this.rng = rng.split();
+    this.rng = this.registerRng('rng', rng.split());
   }
 
   forward(x: Tensor, options: AttentionCallOptions = {}): Tensor {

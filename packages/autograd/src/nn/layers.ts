@@ -111,7 +111,7 @@ export class Dropout extends Module {
     super();
     if (!(p >= 0 && p < 1)) throw new Error(`Dropout: p = ${p} must be in [0, 1)`);
     this.p = p;
-    this.rng = rng;
+    this.rng = this.registerRng('rng', rng);
   }
 
   forward(x: Tensor): Tensor {

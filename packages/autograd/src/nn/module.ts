@@ -1,4 +1,5 @@
 import { formatShape } from '@ganpo/kernels';
+import type { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 
 export type StateDict = Record<string, Tensor>;
@@ -13,6 +14,7 @@ export abstract class Module {
   private readonly ownParameters = new Map<string, Tensor>();
   private readonly ownBuffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
+  private readonly ownRngs = new Map<string, Rng>();
 
   protected registerParameter(name: string, value: Tensor): Tensor {
     value.requireGrad();
@@ -24,6 +26,12 @@ export abstract class Module {
   protected registerBuffer(name: string, value: Tensor): Tensor {
     this.ownBuffers.set(name, value);
     return value;
+  }
+
+  /** A random stream the module draws from (dropout); saved and restored with `rngStateDict` for exact resume. */
+  protected registerRng(name: string, rng: Rng): Rng {
+    this.ownRngs.set(name, rng);
+    return rng;
   }
 
   protected registerModule<M extends Module>(name: string, module: M): M {
@@ -43,6 +51,27 @@ export abstract class Module {
   namedBuffers(prefix = ''): [string, Tensor][] {
     const own = [...this.ownBuffers].map(([n, t]): [string, Tensor] => [prefix + n, t]);
     return own.concat(...[...this.children].map(([n, m]) => m.namedBuffers(`${prefix}${n}.`)));
+  }
+
+  namedRngs(prefix = ''): [string, Rng][] {
+    const own = [...this.ownRngs].map(([n, r]): [string, Rng] => [prefix + n, r]);
+    return own.concat(...[...this.children].map(([n, m]) => m.namedRngs(`${prefix}${n}.`)));
+  }
+
+  /** The state of every random stream below this module, by path. */
+  rngStateDict(): Record<string, number[]> {
+    return Object.fromEntries(this.namedRngs().map(([n, r]) => [n, r.state()]));
+  }
+
+  /** Restores random streams in place; missing or unexpected names are an error. */
+  loadRngStateDict(states: Record<string, readonly number[]>): void {
+    const own = new Map(this.namedRngs());
+    const problems = [
+      ...[...own.keys()].filter((n) => !(n in states)).map((n) => `missing rng ${n}`),
+      ...Object.keys(states).filter((n) => !own.has(n)).map((n) => `unexpected rng ${n}`),
+    ];
+    if (problems.length > 0) throw new Error(`loadRngStateDict: ${problems.join('; ')}`);
+    for (const [n, r] of own) r.setState(states[n]);
   }
 
   parameters(): Tensor[] {

@@ -1,0 +1,54 @@
+import { isLeft, isRight } from 'fp-ts/Either';
+import { describe, expect, it } from 'vitest';
+import { GanpoConfig, decodeGanpoConfig, defaultGanpoConfig, ganpoConfig, instanceNoiseSigma, resolveDiscLr } from './config.js';
+
+describe('GanpoConfig (io-ts)', () => {
+  it('decodes nothing into the defaults', () => {
+    const r = GanpoConfig.decode({});
+    expect(isRight(r) && r.right).toEqual(defaultGanpoConfig);
+    expect(defaultGanpoConfig).toMatchObject({ lambda: 1, momentum: 0.9, means: 'ema', variant: 'quad', pooling: 'masked', discSteps: 1, twoDiscriminators: true });
+  });
+
+  it('accepts flags as strings (numbers, booleans) and fills nested defaults', () => {
+    const cfg = ganpoConfig({ lambda: '0.5', twoDiscriminators: 'false', instanceNoise: { sigma0: '0.1' } } as never);
+    expect(cfg.lambda).toBe(0.5);
+    expect(cfg.twoDiscriminators).toBe(false);
+    expect(cfg.instanceNoise).toEqual({ sigma0: 0.1, annealSteps: 0, generator: true });
+  });
+
+  it('rejects unknown keys, bad enums, ranges and inconsistent combinations with readable messages', () => {
+    const bad = (input: unknown, pattern: RegExp) => {
+      const r = decodeGanpoConfig(input);
+      expect(isLeft(r)).toBe(true);
+      if (isLeft(r)) expect(r.left.join('\n')).toMatch(pattern);
+    };
+    bad({ lamda: 1 }, /unknown option 'lamda'/);
+    bad({ pooling: 'max' }, /"max" supplied to .*pooling/);
+    bad({ momentum: 1 }, /momentum = 1 must be in \[0, 1\)/);
+    bad({ discSteps: 0 }, /discSteps = 0 must be an integer ≥ 1/);
+    bad({ width: 30, heads: 4 }, /divisible/);
+    bad({ schedule: 'cosine' }, /totalSteps/);
+    bad({ meanGradient: true }, /meanGradient needs means 'batch'/);
+    bad({ instanceNoise: { sigma: 1 } }, /unknown option 'instanceNoise.sigma'/);
+    bad(42, /must be an object/);
+  });
+
+  it('round-trips through encode/decode', () => {
+    const cfg = ganpoConfig({ policyLr: 1e-3, variant: 'hinge', r1: 10 });
+    const again = GanpoConfig.decode(JSON.parse(JSON.stringify(GanpoConfig.encode(cfg))));
+    expect(isRight(again) && again.right).toEqual(cfg);
+    expect(GanpoConfig.is(cfg)).toBe(true);
+  });
+
+  it('the discriminator learning rate defaults to half the policy learning rate', () => {
+    expect(resolveDiscLr(ganpoConfig({ policyLr: 1e-6 }))).toBe(5e-7);
+    expect(resolveDiscLr(ganpoConfig({ policyLr: 1e-6, discLr: 1e-4 }))).toBe(1e-4);
+    expect(() => resolveDiscLr(ganpoConfig({}))).toThrow(/policyLr/);
+  });
+
+  it('instance noise anneals linearly to 0', () => {
+    const cfg = ganpoConfig({ instanceNoise: { sigma0: 0.4, annealSteps: 4 } });
+    expect([0, 1, 2, 4, 9].map((t) => instanceNoiseSigma(cfg, t))).toEqual([0.4, 0.30000000000000004, 0.2, 0, 0]);
+    expect(instanceNoiseSigma(ganpoConfig({ instanceNoise: { sigma0: 0.4 } }), 100)).toBe(0.4);
+  });
+});
