@@ -1,4 +1,4 @@
-import { isLeft, isRight } from 'fp-ts/Either';
+import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { GanpoConfig, decodeGanpoConfig, defaultGanpoConfig, ganpoConfig, instanceNoiseSigma, resolveDiscLr } from './config.js';
 

@@ -1,6 +1,6 @@
-import { isLeft, left, right, type Either } from 'fp-ts/Either';
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { PathReporter } from 'io-ts/PathReporter';
+import { PathReporter } from 'io-ts/lib/PathReporter.js';
 
 /**
  * Configuration of the GANPO regularizer, decoded at the edge (CLI flags, config files) with io-ts.

@@ -2,4 +2,6 @@ export * from './types.js';
 export * from './shape.js';
 export { cpuBackend, compareForSort } from './cpu.js';
 export { UNARY, BINARY, erf, sigmoid, softplus } from './scalar.js';
-export { registerBackend, registeredBackends, setBackend, getBackend, withBackend } from './registry.js';
+export { registerBackend, registeredBackends, setBackend, getBackend, withBackend, autoBackendName, backendInfo, type BackendOptions } from './registry.js';
+export * from './fast/index.js';
+export * from './gpujs/index.js';

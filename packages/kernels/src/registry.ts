@@ -1,22 +1,47 @@
 import { cpuBackend } from './cpu.js';
 import type { Backend } from './types.js';
 
+/** Options a backend factory understands (e.g. `{ mode: 'webasm' }` for gpujs); others ignore them. */
+export type BackendOptions = Record<string, unknown>;
+type Factory = (options?: BackendOptions) => Backend;
+
 /**
  * The engine's current backend: the one piece of global state besides the gradient tape.
- * Backends register themselves by name; `setBackend` switches, `getBackend` is what every op calls.
+ * Backends register a factory by name; `setBackend` switches; `getBackend` is what every op calls.
+ * Until a backend is chosen, the first `getBackend()` picks one automatically (see `autoBackendName`).
  */
-const registered = new Map<string, () => Backend>([['cpu', () => cpuBackend]]);
-let current: Backend = cpuBackend;
+const registered = new Map<string, Factory>([['cpu', () => cpuBackend]]);
+/** Probes registered by accelerated backends: true when they would run on real hardware here. */
+const hardwareProbes = new Map<string, () => boolean>();
+let current: Backend | null = null;
 
-export function registerBackend(name: string, factory: () => Backend): void {
+export function registerBackend(name: string, factory: Factory, options: { realHardware?: () => boolean } = {}): void {
   registered.set(name, factory);
+  if (options.realHardware) hardwareProbes.set(name, options.realHardware);
 }
 
 export function registeredBackends(): string[] {
   return [...registered.keys()];
 }
 
-export function setBackend(nameOrBackend: string | Backend): Backend {
+/**
+ * The automatic choice: `GANPO_BACKEND` when set; otherwise an accelerated backend only when its probe
+ * finds real hardware (gpujs with a hardware GL renderer), else the fast CPU path, else the reference.
+ */
+export function autoBackendName(env: Record<string, string | undefined> = process.env): string {
+  const requested = env.GANPO_BACKEND;
+  if (requested) return requested;
+  for (const [name, probe] of hardwareProbes) {
+    try {
+      if (probe()) return name;
+    } catch {
+      // A probe that fails means no hardware; fall through to the CPU paths.
+    }
+  }
+  return registered.has('fast') ? 'fast' : 'cpu';
+}
+
+export function setBackend(nameOrBackend: string | Backend, options?: BackendOptions): Backend {
   if (typeof nameOrBackend !== 'string') {
     current = nameOrBackend;
     return current;
@@ -25,16 +50,24 @@ export function setBackend(nameOrBackend: string | Backend): Backend {
   if (!factory) {
     throw new Error(`setBackend: unknown backend '${nameOrBackend}' (known: ${registeredBackends().join(', ')})`);
   }
-  current = factory();
+  current = factory(options);
   return current;
 }
 
-export const getBackend = (): Backend => current;
+export function getBackend(): Backend {
+  return current ?? setBackend(autoBackendName());
+}
+
+/** Which backend is in use and how it runs (e.g. the gpu.js mode), for `ganpo info` and logs. */
+export function backendInfo(): { name: string; detail: string } {
+  const b = getBackend();
+  return { name: b.name, detail: b.describe() };
+}
 
 /** Runs `fn` with `backend` current, restoring the previous one afterwards. */
-export function withBackend<T>(backend: Backend | string, fn: () => T): T {
+export function withBackend<T>(backend: Backend | string, fn: () => T, options?: BackendOptions): T {
   const previous = current;
-  setBackend(backend);
+  setBackend(backend, options);
   try {
     return fn();
   } finally {

@@ -1,6 +1,6 @@
 import { test as fcTest } from '@fast-check/vitest';
 import fc from 'fast-check';
-import { concatAll } from 'fp-ts/Monoid';
+import { concatAll } from 'fp-ts/lib/Monoid.js';
 import { describe, expect, test } from 'vitest';
 import { type Tensor, gradients, mean, mul, scalar, square, tensor } from '@ganpo/autograd';
 import {

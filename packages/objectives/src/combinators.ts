@@ -1,6 +1,6 @@
-import { concatAll } from 'fp-ts/Monoid';
-import type { Monoid } from 'fp-ts/Monoid';
-import type { Semigroup } from 'fp-ts/Semigroup';
+import { concatAll } from 'fp-ts/lib/Monoid.js';
+import type { Monoid } from 'fp-ts/lib/Monoid.js';
+import type { Semigroup } from 'fp-ts/lib/Semigroup.js';
 import { Tensor, add, mul, noGrad, scalar } from '@ganpo/autograd';
 import type { LossTerm, Objective } from './types.js';
 

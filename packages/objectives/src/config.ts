@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 
 /** TRL's `loss_type` names, in OBJECTIVES.md's order. */

@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { div, maximum, mean, mul, noGrad, sigmoid, sub, sum, zeros } from '@ganpo/autograd';
 import type { Tensor } from '@ganpo/autograd';

@@ -1,4 +1,4 @@
-import * as E from 'fp-ts/Either';
+import * as E from 'fp-ts/lib/Either.js';
 import { namespaced, weighted } from './combinators.js';
 import {
   type AvailableInputs, type InputRequirements, type PreferenceConfig, type PreferenceLossName, type PreferenceSpec,

@@ -1,0 +1,245 @@
+import { Command, CommanderError, Option } from 'commander';
+import { addConfigFlags } from './config/flags.js';
+import { EXIT_OK, EXIT_USAGE } from './errors.js';
+import { type CliIo, processIo, reportError } from './util/io.js';
+import { VERSION } from './version.js';
+
+/**
+ * The `ganpo` command line (commander). Each action returns an exit code; `main` turns every error into one
+ * message and a code: 2 for usage, config and data mistakes, 1 for failures during a run, 130 after Ctrl-C.
+ * Command modules are imported when their command runs, so `ganpo --help` starts fast.
+ */
+
+type Action = (...args: unknown[]) => Promise<number> | number;
+
+const EXAMPLES = {
+  train: `
+Examples:
+  $ ganpo train                                   # the default run: embedded task, SFT then DPO+GANPO, ~1 minute
+  $ ganpo train --data pairs.jsonl --out runs/mine
+  $ ganpo train --objective ipo --beta 0.5 --no-ganpo
+  $ ganpo train --stage preference --model runs/ganpo/sft --lambda 0.5 --disc-lr 1e-4
+  $ ganpo train --model model.json --tokenizer gpt2-tokenizer.json   # a model config file: fresh weights of that size
+  $ ganpo train --config run.json --steps 200      # flags override the config file
+  $ ganpo train --resume runs/ganpo                # continue after Ctrl-C, bit for bit
+
+Loop flags (--steps, --lr, --batch-size, ...) set the preference stage, or SFT under --stage sft; the
+--sft-* flags set SFT. A --config file holds any subset of the keys shown by \`ganpo train --print-config\`.
+Writes OUT/metrics.jsonl, OUT/checkpoints/, OUT/sft/ and OUT/policy/, OUT/eval.json, OUT/report.html and OUT/report.md.`,
+  eval: `
+Examples:
+  $ ganpo eval --run runs/ganpo
+  $ ganpo eval --run runs/ganpo --temperatures 0,0.7,1.2 --prompts 100 --json > eval.json`,
+  sample: `
+Examples:
+  $ ganpo sample --run runs/ganpo --prompt "reverse: hello"
+  $ ganpo sample --run runs/ganpo --prompt "sort: d b a c" --temperature 0.8 --top-p 0.95 --n 5 --seed 1`,
+  data: `
+Examples:
+  $ ganpo data validate pairs.jsonl
+  $ ganpo data stats pairs.jsonl --json
+  $ ganpo data make-task --out task/train.jsonl
+  $ ganpo data make-task --out-dir task/`,
+  bench: `
+Examples:
+  $ ganpo bench
+  $ ganpo bench --model tiny --batch-size 4 --steps 20 --json`,
+  info: `
+Examples:
+  $ ganpo info
+  $ ganpo info --backend gpujs --json`,
+  report: `
+Examples:
+  $ ganpo report --run runs/ganpo`,
+};
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('ganpo');
+  const wrap =
+    (load: () => Promise<Action>) =>
+    async (...args: unknown[]) => {
+      const action = await load();
+      setExit(await action(...args));
+    };
+  program
+    .description('Offline preference optimisation of language models with latent adversarial regularisation (GANPO).')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: (s, write) => write(s.replace(/^error:/, 'ganpo: error:')) })
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Start with:
+  $ ganpo train            # trains a small model on the embedded task and writes runs/ganpo/report.html
+  $ ganpo <command> --help # options and examples of a command`,
+    );
+
+  const train = program
+    .command('train')
+    .description('train a policy: SFT, then preference optimisation (DPO family) with the GANPO regulariser')
+    .option('--config <file>', 'run configuration (JSON); flags override it')
+    .option('--resume <dir>', 'continue the run in DIR from its latest checkpoint')
+    .option('--overwrite', 'replace an existing run in --out')
+    .option('--print-config', 'print the resolved configuration as JSON and exit')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the result as JSON on stdout');
+  addConfigFlags(train);
+  train.addOption(new Option('--stop-at <step>', 'stop (with a checkpoint, as Ctrl-C would) after STEP or STAGE:STEP; for testing resume').hideHelp());
+  train.addOption(new Option('--inject-nan <step>', 'make the loss NaN at STEP or STAGE:STEP (tests the NaN guard)').hideHelp());
+  train.addHelpText('after', EXAMPLES.train);
+  train.action(
+    wrap(async () => {
+      const m = await import('./commands/train.js');
+      return (flags: unknown) => {
+        const f = flags as Parameters<typeof m.trainCommand>[0];
+        if (f.printConfig) {
+          io.stdout.write(`${JSON.stringify(m.buildTrainConfig(f).config, null, 2)}\n`);
+          return 0;
+        }
+        return m.trainCommand(f, io);
+      };
+    }),
+  );
+
+  program
+    .command('eval')
+    .description('evaluate a run: held-out preference accuracy and margins, sampled-response reward, KL and latent drift')
+    .requiredOption('--run <dir>', 'the run directory')
+    .option('--temperatures <list>', 'comma-separated sampling temperatures (0 is greedy; default: the run config)')
+    .option('--prompts <n>', 'held-out prompts to sample (0: all; default: the run config)')
+    .option('--pairs <n>', 'held-out pairs (0: all)')
+    .option('--max-new-tokens <n>', 'longest sampled response')
+    .option('--seed <n>', 'sampling seed (default: the run seed)')
+    .option('--backend <name>', 'compute backend')
+    .option('--no-write', 'do not write OUT/eval.json and the report')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the evaluation as JSON on stdout')
+    .addHelpText('after', EXAMPLES.eval)
+    .action(wrap(async () => {
+      const m = await import('./commands/evalSample.js');
+      return (flags: unknown) => m.evalCommand(flags as never, io);
+    }));
+
+  program
+    .command('sample')
+    .description('generate responses from a trained policy')
+    .option('--run <dir>', 'a run directory (its final policy, else its latest checkpoint)')
+    .option('--model <dir>', 'a model directory instead of a run')
+    .requiredOption('--prompt <text>', 'the prompt')
+    .option('--temperature <t>', 'sampling temperature (0: greedy)', '0')
+    .option('--top-p <p>', 'nucleus sampling threshold')
+    .option('--top-k <k>', 'keep the k most likely tokens')
+    .option('--n <n>', 'number of samples', '1')
+    .option('--seed <n>', 'sampling seed', '0')
+    .option('--max-new-tokens <n>', 'longest response', '64')
+    .option('--backend <name>', 'compute backend')
+    .option('--json', 'print the samples as JSON')
+    .addHelpText('after', EXAMPLES.sample)
+    .action(wrap(async () => {
+      const m = await import('./commands/evalSample.js');
+      return (flags: unknown) => m.sampleCommand(flags as never, io);
+    }));
+
+  const data = program.command('data').description('validate, describe and generate preference data').addHelpText('after', EXAMPLES.data);
+  data
+    .command('validate')
+    .description('check every row of a data file: format, counts, errors by line (exit 2 if any row is bad)')
+    .argument('<file>', 'a JSONL/JSON file or a directory of shards')
+    .option('--format <name>', 'expected row format (default: detect)')
+    .option('--max-errors <n>', 'error lines to list', '50')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nExamples:\n  $ ganpo data validate pairs.jsonl\n  $ ganpo data validate shards/ --format hh_rlhf --json\n\nExit code 0: every row is valid; 2: some row is not (or the file cannot be read).')
+    .action(wrap(async () => {
+      const m = await import('./commands/data.js');
+      return (file: unknown, flags: unknown) => m.validateCommand(file as string, flags as never, io);
+    }));
+  data
+    .command('stats')
+    .description('counts, lengths (characters and tokens), duplicate prompts and length bias of a data file')
+    .argument('<file>', 'a JSONL/JSON file or a directory of shards')
+    .option('--format <name>', 'row format (default: detect)')
+    .option('--tokenizer <name>', 'byte (default) or a tokenizer.json path')
+    .option('--data-mode <mode>', 'skip (default: count past bad rows) or strict')
+    .option('--json', 'print the statistics as JSON')
+    .addHelpText('after', '\nExamples:\n  $ ganpo data stats pairs.jsonl\n  $ ganpo data stats pairs.jsonl --tokenizer tokenizer.json --json')
+    .action(wrap(async () => {
+      const m = await import('./commands/data.js');
+      return (file: unknown, flags: unknown) => m.statsCommand(file as string, flags as never, io);
+    }));
+  data
+    .command('make-task')
+    .description('write the embedded task as TRL JSONL (train pairs by default)')
+    .option('--out <file>', 'write one split to FILE')
+    .option('--split <name>', 'train (preference pairs), eval (pairs), sft (prompt/completion) or heldout', 'train')
+    .option('--out-dir <dir>', 'write all four splits (sft, train, eval, heldout) into DIR')
+    .option('--seed <n>', 'task seed (default: the one `ganpo train` uses)')
+    .option('--json', 'print the written files as JSON')
+    .addHelpText('after', '\nExamples:\n  $ ganpo data make-task --out task/train.jsonl\n  $ ganpo data make-task --out task/sft.jsonl --split sft\n  $ ganpo data make-task --out-dir task/')
+    .action(wrap(async () => {
+      const m = await import('./commands/data.js');
+      return (flags: unknown) => m.makeTaskCommand(flags as never, io);
+    }));
+
+  program
+    .command('bench')
+    .description('step time and tokens/s of SFT, DPO and DPO+GANPO on a preset model')
+    .option('--model <preset>', 'model preset', 'small')
+    .option('--batch-size <n>', 'pairs per preference step', '8')
+    .option('--steps <n>', 'timed steps per variant', '10')
+    .option('--warmup <n>', 'untimed steps first', '2')
+    .option('--backend <name>', 'compute backend')
+    .option('--json', 'print the results as JSON')
+    .addHelpText('after', EXAMPLES.bench)
+    .action(wrap(async () => {
+      const m = await import('./commands/benchInfo.js');
+      return (flags: unknown) => m.benchCommand(flags as never, io);
+    }));
+
+  program
+    .command('info')
+    .description('version, compute backend (and gpu.js mode) in use, machine')
+    .option('--backend <name>', 'report this backend instead of the automatic choice')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', EXAMPLES.info)
+    .action(wrap(async () => {
+      const m = await import('./commands/benchInfo.js');
+      return (flags: unknown) => m.infoCommand(flags as never, io);
+    }));
+
+  program
+    .command('report')
+    .description('rebuild OUT/report.html and OUT/report.md from a run directory')
+    .requiredOption('--run <dir>', 'the run directory')
+    .addHelpText('after', EXAMPLES.report)
+    .action(wrap(async () => {
+      const m = await import('./commands/report.js');
+      return (flags: unknown) => m.reportCommand(flags as never, io);
+    }));
+
+  return program;
+}
+
+/** Runs the command line; resolves to the exit code (never throws, never prints a stack trace). */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return EXIT_OK;
+    }
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; anything else commander rejects (unknown option, missing argument) is usage.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    return reportError(e, io);
+  }
+}

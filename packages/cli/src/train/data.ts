@@ -1,0 +1,209 @@
+import { existsSync, statSync } from 'node:fs';
+import * as E from 'fp-ts/lib/Either.js';
+import {
+  byteTokenizer,
+  embeddedTask,
+  resolveEmbeddedTaskOptions,
+  type EmbeddedTaskOptions,
+  isFormatName,
+  isPreferenceExample,
+  isSftExample,
+  loadBpeTokenizer,
+  loadPreferenceDataset,
+  splitTrainEval,
+  summarizeSkipped,
+  tokenizerFromJSON,
+  FORMAT_NAMES,
+  type DatasetExample,
+  type FormatName,
+  type LoadedDataset,
+  type TaskInstance,
+  type Tokenizer,
+} from '@ganpo/datasets';
+import { Gpt2Tokenizer } from '@ganpo/models';
+import { suggest } from '../config/codecs.js';
+import type { RunConfig } from '../config/runConfig.js';
+import { ConfigError, DataError } from '../errors.js';
+
+/**
+ * The data of a run: SFT demonstrations, training and evaluation pairs, and (on the embedded task) held-out
+ * prompts with a ground-truth reward. User files are read through the datasets package (any format it reads);
+ * errors become a DataError naming file and line (strict mode) or a one-line summary (skip mode).
+ */
+
+export interface Pair {
+  readonly prompt: string;
+  readonly chosen: string;
+  readonly rejected: string;
+}
+
+export interface Demo {
+  readonly prompt: string;
+  readonly completion: string;
+}
+
+export interface RunData {
+  readonly kind: 'embedded' | 'user';
+  readonly description: string;
+  readonly sft: readonly Demo[];
+  readonly trainPairs: readonly Pair[];
+  readonly evalPairs: readonly Pair[];
+  /** Embedded task only: prompts with a known answer, scored by the task's reward. */
+  readonly heldOut: readonly TaskInstance[] | null;
+  /** Things the user should know (skipped lines, dropped examples). */
+  readonly warnings: readonly string[];
+}
+
+/** The embedded task's data is fixed (its own seed), so runs with different seeds train on the same task. */
+export const EMBEDDED_TASK_SEED = 0;
+export const EMBEDDED_TASK_SIZES = { nSft: 2000, nTrain: 1000, nEval: 200, nHeldOut: 200 } as const;
+
+const TASK_KEYS = ['seed', 'nSft', 'nTrain', 'nEval', 'nHeldOut', 'sftAccuracy', 'pairAccuracy', 'labelNoise', 'trainLengths', 'evalLengths', 'taskMix', 'corruptionMix'];
+
+export function embeddedTaskData(options: Record<string, unknown> = {}): RunData {
+  const unknown = Object.keys(options).filter((k) => !TASK_KEYS.includes(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      'invalid embedded task options',
+      unknown.map((k) => {
+        const hint = suggest(k, TASK_KEYS);
+        return `data.task.${k}: unknown key${hint ? ` (did you mean '${hint}'?)` : ''}; known keys here: ${TASK_KEYS.join(', ')}`;
+      }),
+    );
+  }
+  const resolved = resolveEmbeddedTaskOptions({ seed: EMBEDDED_TASK_SEED, ...EMBEDDED_TASK_SIZES, ...options } as EmbeddedTaskOptions);
+  if (E.isLeft(resolved)) throw new ConfigError(`data.task: ${resolved.left.replace(/^embedded task: /, '')}`);
+  const task = embeddedTask(resolved.right);
+  return {
+    kind: 'embedded',
+    description: `embedded task (${task.sft.length} SFT demos at ${resolved.right.sftAccuracy} teacher accuracy, ${task.trainPairs.length} train pairs, ${task.evalPairs.length} eval pairs, ${task.heldOut.length} held-out prompts)`,
+    sft: task.sft,
+    trainPairs: task.trainPairs,
+    evalPairs: task.evalPairs,
+    heldOut: task.heldOut,
+    warnings: [],
+  };
+}
+
+function checkFormat(format: string, flag: string): FormatName | 'auto' {
+  if (format === 'auto' || isFormatName(format)) return format as FormatName | 'auto';
+  throw new ConfigError(`${flag}: unknown format '${format}'`, [`known formats: auto, ${FORMAT_NAMES.join(', ')}`]);
+}
+
+/** Reads a data file; strict mode turns the first error into a DataError, skip mode into a warning. */
+export async function readDataFile(path: string, format: string, mode: 'strict' | 'skip', what: string): Promise<{ data: LoadedDataset; warnings: string[] }> {
+  if (!existsSync(path)) throw new DataError(`${what} ${path} does not exist`);
+  const fmt = checkFormat(format, '--format');
+  let data: LoadedDataset;
+  try {
+    data = await loadPreferenceDataset(path, { format: fmt, mode, maxErrors: 20 });
+  } catch (e) {
+    throw new DataError(`cannot read ${what} ${path}: ${(e as Error).message}`);
+  }
+  const warnings: string[] = [];
+  const fatal = data.errors.find((e) => e.fatal);
+  if (fatal) throw new DataError(fatal.message, [], fatal.line === null ? `check the file's format (--format; known: ${FORMAT_NAMES.join(', ')})` : undefined);
+  if (mode === 'strict' && data.errors.length > 0) {
+    throw new DataError(data.errors[0].message, [], 'fix the line, or pass --data-mode skip to skip bad lines (they are counted and reported)');
+  }
+  if (data.counts.invalid > 0) {
+    warnings.push(`${path}: ${summarizeSkipped(data.counts)}`);
+    for (const e of data.errors.slice(0, 5)) warnings.push(`  ${e.message}`);
+    if (data.errors.length > 5) warnings.push(`  ... (\`ganpo data validate ${path}\` lists them all)`);
+  }
+  if (data.examples.length === 0) throw new DataError(`${what} ${path} has no valid rows`, data.errors.slice(0, 5).map((e) => e.message));
+  return { data, warnings };
+}
+
+const pairsOf = (examples: readonly DatasetExample[]): Pair[] => examples.filter(isPreferenceExample).map(({ prompt, chosen, rejected }) => ({ prompt, chosen, rejected }));
+
+export async function userData(config: RunConfig): Promise<RunData> {
+  const d = config.data;
+  const path = d.path!;
+  const { data, warnings } = await readDataFile(path, d.format, d.mode, 'data');
+  const pairs = pairsOf(data.examples);
+  const kinds = new Set(data.examples.map((e) => e.kind));
+  const needsPairs = config.stage !== 'sft';
+  let sft: Demo[];
+  if (d.sftPath) {
+    const s = await readDataFile(d.sftPath, 'auto', d.mode, 'SFT data');
+    warnings.push(...s.warnings);
+    sft = s.data.examples.filter(isSftExample).map(({ prompt, completion }) => ({ prompt, completion }));
+    if (sft.length === 0) throw new DataError(`SFT data ${d.sftPath} has no prompt/completion rows (found ${[...new Set(s.data.examples.map((e) => e.kind))].join(', ')})`);
+  } else {
+    // SFT on the chosen responses (TRL's usual recipe), or on prompt/completion rows if the file has them.
+    const demos = data.examples.filter(isSftExample).map(({ prompt, completion }) => ({ prompt, completion }));
+    sft = demos.length > 0 ? demos : pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen }));
+  }
+  if (needsPairs && pairs.length === 0) {
+    throw new DataError(`data ${path} has no preference pairs (rows are ${[...kinds].join(', ')}); the preference stage needs prompt/chosen/rejected rows`, [], 'use --stage sft to fine-tune on prompt/completion rows only');
+  }
+  const split = splitTrainEval(pairs, { seed: config.seed, evalFraction: pairs.length >= 10 ? d.evalFraction : 0 });
+  if (needsPairs && split.train.length === 0) throw new DataError(`data ${path}: no training pairs left after holding out ${split.eval.length} for evaluation`, [], 'lower --eval-fraction');
+  const formats = [...new Set(Object.values(data.formats))].join(', ');
+  return {
+    kind: 'user',
+    description: `${path} (${formats}; ${split.train.length} train pairs, ${split.eval.length} held-out pairs, ${sft.length} SFT examples${data.counts.invalid > 0 ? `, ${data.counts.invalid} bad lines skipped` : ''})`,
+    sft,
+    trainPairs: split.train,
+    evalPairs: split.eval,
+    heldOut: null,
+    warnings,
+  };
+}
+
+export async function loadRunData(config: RunConfig): Promise<RunData> {
+  return config.data.path === null ? embeddedTaskData(config.data.task) : userData(config);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tokenizers.
+
+/** The datasets package's tokenizer shape for any tokenizer the models package gives us. */
+export function asDatasetsTokenizer(t: { encode(s: string): number[]; decode(ids: readonly number[]): string; vocabSize: number; bos: number; eos: number; pad: number; toJSON(): unknown; kind?: string }): Tokenizer {
+  if (t.kind === 'byte' || t.kind === 'bpe') return t as Tokenizer;
+  return {
+    kind: 'bpe',
+    vocabSize: t.vocabSize,
+    bos: t.bos,
+    eos: t.eos,
+    pad: t.pad,
+    encode: (s) => t.encode(s),
+    decode: (ids) => t.decode(ids),
+    toJSON: () => t.toJSON() as never,
+  };
+}
+
+/** Rebuilds a tokenizer from a checkpoint's tokenizer.json (ours, or the models package's GPT-2 JSON). */
+export function reviveTokenizer(json: unknown): Tokenizer {
+  if ((json as { type?: unknown })?.type === 'gpt2-bpe') return asDatasetsTokenizer(Gpt2Tokenizer.fromJSON(json));
+  const r = tokenizerFromJSON(json);
+  if (E.isLeft(r)) throw new Error(r.left);
+  return r.right;
+}
+
+/**
+ * The tokenizer named by `--tokenizer`: `byte`, `gpt2` (the files of a GPT-2 model directory), a
+ * tokenizer.json path, or `auto` (the model checkpoint's if it has one, else bytes).
+ */
+export function resolveTokenizer(spec: string, fromModel: Tokenizer | undefined, modelDir: string | null): Tokenizer {
+  if (spec === 'auto') return fromModel ?? byteTokenizer();
+  if (spec === 'byte') return byteTokenizer();
+  if (spec === 'gpt2') {
+    if (fromModel) return fromModel;
+    if (modelDir && ['vocab.json', 'tokenizer.json'].some((f) => existsSync(`${modelDir}/${f}`))) {
+      try {
+        return asDatasetsTokenizer(Gpt2Tokenizer.fromDirectory(modelDir));
+      } catch (e) {
+        throw new ConfigError(`--tokenizer gpt2: cannot read the tokenizer files in ${modelDir}: ${(e as Error).message}`);
+      }
+    }
+    throw new ConfigError('--tokenizer gpt2 needs a GPT-2 model directory with vocab.json and merges.txt (or tokenizer.json) in --model');
+  }
+  if (!existsSync(spec) || statSync(spec).isDirectory()) {
+    throw new ConfigError(`--tokenizer '${spec}': expected auto, byte, gpt2 or the path of a tokenizer.json file`);
+  }
+  const r = loadBpeTokenizer({ tokenizerJson: spec });
+  if (E.isLeft(r)) throw new ConfigError(`--tokenizer ${spec}: ${r.left}`);
+  return r.right;
+}

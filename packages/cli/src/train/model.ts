@@ -1,0 +1,98 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Tokenizer } from '@ganpo/datasets';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { CausalLM, CheckpointError, decodeModelConfig, loadCheckpoint, loadPretrained, MODEL_PRESETS, presetConfig, type PresetName } from '@ganpo/models';
+import { readJsonFile } from '../util/io.js';
+import { ConfigError } from '../errors.js';
+import type { RunConfig } from '../config/runConfig.js';
+import { asDatasetsTokenizer, resolveTokenizer, reviveTokenizer } from './data.js';
+
+/**
+ * The policy's starting point, from `--model`: a size preset (fresh weights from the run seed, vocabulary
+ * and context sized to the tokenizer and --max-length), one of our checkpoint directories, or a
+ * Hugging Face GPT-2-layout directory.
+ */
+
+export interface InitialModel {
+  readonly model: CausalLM;
+  /** What `--model` named, for logs and the report. */
+  readonly description: string;
+  /** The directory it came from (null for a preset). */
+  readonly dir: string | null;
+  /** The checkpoint's tokenizer, if it has one. */
+  readonly tokenizer?: Tokenizer;
+}
+
+export const isPreset = (s: string): s is PresetName => Object.prototype.hasOwnProperty.call(MODEL_PRESETS, s);
+
+/** Loads a model directory (ours or GPT-2), turning loader errors into user-facing ones. */
+export function loadModelDir(dir: string, what: string, dropout?: number): { model: CausalLM; tokenizer?: Tokenizer; format: string } {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`${what} ${dir}: no such directory`);
+  if (!existsSync(join(dir, 'config.json'))) throw new ConfigError(`${what} ${dir}: not a model directory (no config.json)`);
+  try {
+    const loaded = loadPretrained(dir, { tokenizerFromJSON: reviveTokenizer as never, ...(dropout === undefined ? {} : { dropout }) });
+    const tokenizer = loaded.tokenizer ? asDatasetsTokenizer(loaded.tokenizer as never) : undefined;
+    return { model: loaded.model, tokenizer, format: loaded.format };
+  } catch (e) {
+    if (e instanceof CheckpointError || (e as Error).name === 'ConfigError' || (e as Error).name === 'SafetensorsError') {
+      throw new ConfigError(`${what} ${dir}: ${(e as Error).message}`);
+    }
+    throw e;
+  }
+}
+
+/** A checkpoint written by a ganpo run (config.json with "format": "ganpo"), with its trainer state. */
+export function loadRunCheckpoint(dir: string) {
+  try {
+    return loadCheckpoint(dir, { tokenizerFromJSON: reviveTokenizer as never });
+  } catch (e) {
+    throw new ConfigError(`checkpoint ${dir}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The starting policy and the tokenizer together: a preset is sized to the tokenizer (which --tokenizer
+ * names, bytes by default); a checkpoint brings its own tokenizer unless --tokenizer names another.
+ */
+export function initialPolicy(config: RunConfig): InitialModel & { tokenizer: Tokenizer } {
+  const spec = config.model.init;
+  const dropout = config.model.dropout;
+  if (isPreset(spec)) {
+    const tokenizer = resolveTokenizer(config.data.tokenizer, undefined, null);
+    const base = MODEL_PRESETS[spec];
+    const modelConfig = presetConfig(spec, {
+      vocabSize: tokenizer.vocabSize,
+      contextLength: Math.max(base.contextLength, config.data.maxLength),
+      ...(dropout === null ? {} : { dropout }),
+    });
+    const model = new CausalLM(modelConfig, { seed: config.seed });
+    return { model, tokenizer, description: `${spec} preset (d=${modelConfig.dModel}, ${modelConfig.nLayers} layers, ${modelConfig.nHeads} heads)`, dir: null };
+  }
+  if (!existsSync(spec)) {
+    throw new ConfigError(`--model '${spec}': not a preset (${Object.keys(MODEL_PRESETS).join(', ')}), a model config file or a directory`);
+  }
+  if (statSync(spec).isFile()) {
+    // A model configuration (JSON, the models package's ModelConfig): fresh weights of that size.
+    const tokenizer = resolveTokenizer(config.data.tokenizer, undefined, null);
+    const raw = readJsonFile(spec, '--model config') as Record<string, unknown>;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`--model ${spec}: a model config must be a JSON object`);
+    const r = decodeModelConfig({ vocabSize: tokenizer.vocabSize, contextLength: config.data.maxLength, ...raw, ...(dropout === null ? {} : { dropout }) });
+    if (isLeft(r)) throw new ConfigError(`--model ${spec}: invalid model config`, r.left, 'fields: vocabSize, contextLength, dModel, nLayers, nHeads, dropout, dMlp, layerNormEps, activation');
+    if (r.right.vocabSize < tokenizer.vocabSize) throw new ConfigError(`--model ${spec}: vocabSize ${r.right.vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize}`);
+    const model = new CausalLM(r.right, { seed: config.seed });
+    return { model, tokenizer, description: `${spec} (d=${r.right.dModel}, ${r.right.nLayers} layers, ${r.right.nHeads} heads)`, dir: null };
+  }
+  const loaded = loadModelDir(spec, '--model', dropout ?? undefined);
+  const tokenizer = resolveTokenizer(config.data.tokenizer, loaded.tokenizer, spec);
+  const c = loaded.model.config;
+  if (tokenizer.vocabSize > c.vocabSize) {
+    throw new ConfigError(`--model ${spec} has ${c.vocabSize} token ids but the tokenizer has ${tokenizer.vocabSize}`, [], 'pass the tokenizer the model was trained with (--tokenizer)');
+  }
+  return {
+    model: loaded.model,
+    tokenizer,
+    description: `${spec} (${loaded.format === 'gpt2' ? 'GPT-2 layout' : 'ganpo checkpoint'}; d=${c.dModel}, ${c.nLayers} layers)`,
+    dir: spec,
+  };
+}

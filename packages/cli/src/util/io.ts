@@ -1,0 +1,62 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { jsonErrorOffset, lineColumn } from './jsonError.js';
+import { ConfigError, EXIT_RUNTIME, errorMessage, exitCodeOf, Interrupted, RunFailure, UsageError } from '../errors.js';
+
+/** Where a command writes: results to `stdout` (JSON with --json), messages and progress to `stderr`. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+/** `ganpo: error: message` plus detail lines and a hint: what a user sees for any failure. */
+export function renderError(e: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const lines: string[] = [];
+  if (e instanceof UsageError || e instanceof RunFailure) {
+    lines.push(`ganpo: error: ${e.message}`);
+    for (const d of e.details) lines.push(`  ${d}`);
+    if (e.hint) lines.push(`hint: ${e.hint}`);
+  } else if (e instanceof Interrupted) {
+    lines.push(`ganpo: ${e.message}${e.checkpoint ? `; checkpoint saved to ${e.checkpoint}` : ''}`);
+    if (e.checkpoint) lines.push(`resume with: ganpo train --resume ${dirname(dirname(e.checkpoint))}`);
+  } else {
+    // A bug, or an error from a package the CLI did not classify: the message, no stack (unless asked).
+    lines.push(`ganpo: internal error: ${errorMessage(e)}`);
+    lines.push('hint: this is probably a bug in ganpo; rerun with GANPO_DEBUG=1 for the stack trace and report it');
+  }
+  if (env.GANPO_DEBUG && e instanceof Error && e.stack) lines.push(e.stack);
+  return `${lines.join('\n')}\n`;
+}
+
+export function reportError(e: unknown, io: CliIo): number {
+  io.stderr.write(renderError(e, io.env));
+  return exitCodeOf(e);
+}
+
+/** Reads and parses a JSON file; a missing file or bad JSON is a ConfigError naming the file and position. */
+export function readJsonFile(path: string, what: string): unknown {
+  if (!existsSync(path)) throw new ConfigError(`${what} ${path} does not exist`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read ${what} ${path}: ${errorMessage(e)}`);
+  }
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (e) {
+    const msg = errorMessage(e).replace(/\s+/g, ' ');
+    const offset = jsonErrorOffset(text);
+    let where = '';
+    if (offset >= 0) {
+      const { line, column } = lineColumn(text, offset);
+      where = `:${line}:${column}`;
+    }
+    throw new ConfigError(`${what} ${path}${where} is not valid JSON: ${msg.replace(/^JSON\.parse: /, '')}`);
+  }
+}
+
+export { EXIT_RUNTIME };

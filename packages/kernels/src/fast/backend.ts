@@ -1,0 +1,207 @@
+import { cpuBackend } from '../cpu.js';
+import { sizeOf } from '../shape.js';
+import type { Backend, BinaryOp, Buf, LayerNormResult, MatmulSpec, Shape, UnaryOp } from '../types.js';
+import { binary32, collapse, type Collapsed, unary32js } from './elementwise.js';
+import { matmul32, matmulBytes } from './matmul.js';
+import { fastThreads, runSplit } from './pool.js';
+import { getRuntime, runtimeAvailable, runtimeUnavailableReason } from './runtime.js';
+
+/** Elements below which the row and element-wise kernels stay on the main thread (see bench/threshold.mjs). */
+let elementwiseParallelMin = 1 << 15;
+
+/** Sets the element count from which softmax, layerNorm, exp, ... are split over the pool; returns the old one. */
+export function setElementwiseParallelThreshold(elements: number): number {
+  const old = elementwiseParallelMin;
+  elementwiseParallelMin = Math.max(0, elements);
+  return old;
+}
+
+/** Binary ops the WebAssembly `binary` export computes (its op codes); pow stays in JavaScript. */
+const WASM_BINARY: Partial<Record<BinaryOp, number>> = {
+  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, ne: 7, lt: 8, le: 9, gt: 10, ge: 11,
+};
+
+/** Whether binary ops of rank <= 2 after collapsing run in WebAssembly (else all in JavaScript). */
+let binaryInWasm = true;
+export function setBinaryInWasm(on: boolean): boolean {
+  const old = binaryInWasm;
+  binaryInWasm = on;
+  return old;
+}
+
+/**
+ * The `binary` export on a collapsed space of rank 1 or 2 whose inner strides are 1 or 0 (a vector or a
+ * repeated scalar per row); null when the space has another form (the JavaScript loops take it).
+ */
+function binaryWasm(code: number, a: Float32Array, b: Float32Array, c: Collapsed, size: number): Float32Array | null {
+  const rank = c.dims.length;
+  if (rank > 2) return null;
+  const cols = c.dims[rank - 1];
+  const rows = rank === 2 ? c.dims[0] : 1;
+  const ai = c.as[rank - 1];
+  const bi = c.bs[rank - 1];
+  if ((ai !== 0 && ai !== 1) || (bi !== 0 && bi !== 1)) return null;
+  const aRow = rank === 2 ? c.as[0] * 4 : 0;
+  const bRow = rank === 2 ? c.bs[0] * 4 : 0;
+  const rt = getRuntime();
+  rt.reset();
+  const A = rt.put(a);
+  const B = rt.put(b);
+  const O = rt.alloc(size * 4);
+  const parallel = size >= elementwiseParallelMin;
+  if (rows === 1) {
+    // one long row: chunks of its elements, in whole vectors
+    runSplit(rt, 'binary_flat', [code, A, ai ^ 1, B, bi ^ 1, O], cols, { parallel, align: 1024 });
+  } else {
+    runSplit(rt, 'binary', [code, A, aRow, ai ^ 1, B, bRow, bi ^ 1, O, cols], rows, { parallel, align: 1, minChunk: Math.ceil(1024 / cols) });
+  }
+  return rt.take(O, size);
+}
+
+/** Unary ops computed by the WebAssembly SIMD kernels (op code of the `unary` export). */
+const WASM_UNARY: Partial<Record<UnaryOp, number>> = {
+  exp: 0, sigmoid: 1, tanh: 2, geluTanh: 3, relu: 4, neg: 5, abs: 6, square: 7, sqrt: 8, reciprocal: 9, sign: 10,
+};
+/**
+ * Below this many elements the JavaScript loops win over the copies into WebAssembly memory. Only for ops
+ * whose JavaScript and WebAssembly results are identical (the exact ones: every wasm binary op, relu, neg,
+ * abs, square, sqrt, reciprocal, sign): an element's result must not depend on the size of the array it
+ * comes in (a model's cached one-token step must give what its full forward gives), so exp, sigmoid, tanh
+ * and geluTanh always take the WebAssembly approximations.
+ */
+const WASM_MIN_ELEMENTS = 128;
+const APPROXIMATE: ReadonlySet<UnaryOp> = new Set<UnaryOp>(['exp', 'sigmoid', 'tanh', 'geluTanh']);
+
+const isF32 = (x: Buf): x is Float32Array => x instanceof Float32Array;
+
+/** Whether the runtime could take `bytes` more; beyond 2 GiB the reference backend runs instead. */
+function fits(bytes: number): boolean {
+  if (!runtimeAvailable()) return false;
+  const rt = getRuntime();
+  rt.reset();
+  return rt.fits(bytes + 4096);
+}
+
+/** Row kernels: chunks of whole rows, at least ~1024 elements each. */
+const rowSplit = (rows: number, cols: number) => ({
+  parallel: rows * cols >= elementwiseParallelMin,
+  align: 1,
+  minChunk: Math.ceil(1024 / cols),
+});
+
+function unaryWasm(code: number, x: Float32Array): Float32Array {
+  const rt = getRuntime();
+  rt.reset();
+  const at = rt.put(x);
+  // spans in multiples of the kernel's 1024-element blocks; each thread uses its own scratch as `tmp`
+  runSplit(rt, 'unary', [code, at, at], x.length, { parallel: x.length >= elementwiseParallelMin, align: 1024 });
+  return rt.take(at, x.length);
+}
+
+function rowsKernel(x: Float32Array, rows: number, cols: number, which: 'softmax' | 'log_softmax'): Float32Array {
+  const rt = getRuntime();
+  rt.reset();
+  const at = rt.put(x.length === rows * cols ? x : x.subarray(0, rows * cols));
+  runSplit(rt, which, [at, at, cols], rows, rowSplit(rows, cols));
+  return rt.take(at, rows * cols);
+}
+
+/** Out-of-range targets are a caller's bug; the reference backend gives them its NaN. */
+function targetsInRange(t: Int32Array, rows: number, cols: number): boolean {
+  if (t.length < rows) return false;
+  for (let r = 0; r < rows; r++) if (t[r] >= cols) return false;
+  return true;
+}
+
+/**
+ * The fast float32 CPU backend: WebAssembly SIMD kernels (matmul, softmax, logSoftmax, layerNorm,
+ * crossEntropy, the common unary ops, broadcasting binary ops), large calls shared with a worker pool, and
+ * specialised JavaScript loops for the other element-wise cases. Float64 buffers, and every kernel not listed, go to the reference `cpu` backend
+ * unchanged, so gradient checks in float64 are exactly the reference path.
+ */
+export const fastBackend: Backend = {
+  name: 'fast',
+  describe: () =>
+    runtimeUnavailableReason() === null
+      ? `WebAssembly SIMD float32 kernels on ${fastThreads()} thread(s); float64 and the other kernels on the reference cpu backend`
+      : `reference cpu kernels (WebAssembly SIMD unavailable: ${runtimeUnavailableReason()})`,
+
+  fill: (size, value, dtype) => cpuBackend.fill(size, value, dtype),
+  cast: (x, dtype) => cpuBackend.cast(x, dtype),
+
+  unary(op: UnaryOp, x: Buf): Buf {
+    if (!isF32(x)) return cpuBackend.unary(op, x);
+    const code = WASM_UNARY[op];
+    if (code !== undefined && (x.length >= WASM_MIN_ELEMENTS || APPROXIMATE.has(op)) && x.length > 0 && fits(x.length * 4)) return unaryWasm(code, x);
+    return unary32js(op, x);
+  },
+
+  binary(op: BinaryOp, a: Buf, aShape: Shape, b: Buf, bShape: Shape, outShape: Shape): Buf {
+    if (!isF32(a) || !isF32(b)) return cpuBackend.binary(op, a, aShape, b, bShape, outShape);
+    const c = collapse(aShape, bShape, outShape);
+    const size = sizeOf(outShape);
+    const code = WASM_BINARY[op];
+    if (binaryInWasm && code !== undefined && size >= WASM_MIN_ELEMENTS && fits((a.length + b.length + size) * 4 + 256)) {
+      const out = binaryWasm(code, a, b, c, size);
+      if (out) return out;
+    }
+    return binary32(op, a, b, outShape, c);
+  },
+
+  where: (cond, condShape, a, aShape, b, bShape, outShape) => cpuBackend.where(cond, condShape, a, aShape, b, bShape, outShape),
+  reduce: (op, x, shape, axes) => cpuBackend.reduce(op, x, shape, axes),
+  copyStrided: (x, outShape, strides, offset) => cpuBackend.copyStrided(x, outShape, strides, offset),
+  pad: (x, shape, before, after, value) => cpuBackend.pad(x, shape, before, after, value),
+  concat: (xs, shapes, axis) => cpuBackend.concat(xs, shapes, axis),
+  gather: (x, shape, axis, indices, indexShape) => cpuBackend.gather(x, shape, axis, indices, indexShape),
+  scatterAdd: (shape, axis, indices, indexShape, src) => cpuBackend.scatterAdd(shape, axis, indices, indexShape, src),
+  indexSelect: (x, shape, axis, indices) => cpuBackend.indexSelect(x, shape, axis, indices),
+  indexAdd: (shape, axis, indices, src) => cpuBackend.indexAdd(shape, axis, indices, src),
+
+  matmul(a: Buf, b: Buf, spec: MatmulSpec): Buf {
+    if (!isF32(a) || !isF32(b) || !fits(matmulBytes(a.length, b.length, spec))) return cpuBackend.matmul(a, b, spec);
+    return matmul32(a, b, spec);
+  },
+
+  softmax(x: Buf, rows: number, cols: number): Buf {
+    if (!isF32(x) || rows * cols === 0 || !fits(rows * cols * 4)) return cpuBackend.softmax(x, rows, cols);
+    return rowsKernel(x, rows, cols, 'softmax');
+  },
+
+  logSoftmax(x: Buf, rows: number, cols: number): Buf {
+    if (!isF32(x) || rows * cols === 0 || !fits(rows * cols * 4)) return cpuBackend.logSoftmax(x, rows, cols);
+    return rowsKernel(x, rows, cols, 'log_softmax');
+  },
+
+  layerNorm(x: Buf, rows: number, cols: number, gamma: Buf | null, beta: Buf | null, eps: number): LayerNormResult {
+    if (!isF32(x) || (gamma && !isF32(gamma)) || (beta && !isF32(beta)) || rows * cols === 0 || !fits((rows * cols + 2 * rows + 2 * cols) * 4)) {
+      return cpuBackend.layerNorm(x, rows, cols, gamma, beta, eps);
+    }
+    const rt = getRuntime();
+    rt.reset();
+    const X = rt.put(x.length === rows * cols ? x : x.subarray(0, rows * cols));
+    const G = gamma ? rt.put(gamma) : 0;
+    const B = beta ? rt.put(beta) : 0;
+    const mean = rt.alloc(rows * 4);
+    const rstd = rt.alloc(rows * 4);
+    const epsAt = rt.alloc(8);
+    new Float64Array(rt.memory.buffer, epsAt, 1)[0] = eps;
+    runSplit(rt, 'layer_norm', [X, X, mean, rstd, cols, G, B, epsAt], rows, rowSplit(rows, cols));
+    return { y: rt.take(X, rows * cols), mean: rt.take(mean, rows), rstd: rt.take(rstd, rows) };
+  },
+
+  crossEntropy(logits: Buf, rows: number, cols: number, targets: Int32Array): Buf {
+    if (!isF32(logits) || rows === 0 || cols === 0 || !targetsInRange(targets, rows, cols) || !fits((rows * cols + 2 * rows) * 4)) {
+      return cpuBackend.crossEntropy(logits, rows, cols, targets);
+    }
+    const rt = getRuntime();
+    rt.reset();
+    const X = rt.put(logits.length === rows * cols ? logits : logits.subarray(0, rows * cols));
+    const T = rt.put(targets.length === rows ? targets : targets.subarray(0, rows), 'i32');
+    const out = rt.alloc(rows * 4);
+    runSplit(rt, 'cross_entropy', [X, T, out, cols], rows, rowSplit(rows, cols));
+    return rt.take(out, rows);
+  },
+
+  sort: (x, rows, cols, descending) => cpuBackend.sort(x, rows, cols, descending),
+};

@@ -1,0 +1,4 @@
+// The gpu.js parity suite in 'webasm' mode (see parity-suite.ts for what runs and when it is skipped).
+import { paritySuite } from './parity-suite.js';
+
+paritySuite('webasm');
