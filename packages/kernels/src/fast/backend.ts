@@ -4,6 +4,7 @@ import type { Backend, BinaryOp, Buf, LayerNormResult, MatmulSpec, Shape, UnaryO
 import { binary32, collapse, type Collapsed, unary32js } from './elementwise.js';
 import { matmul32, matmulBytes } from './matmul.js';
 import { fastThreads, runSplit } from './pool.js';
+import { concatFast, copyStridedFast, indexAddFast, indexSelectFast, padFast, reduceFast } from './strided.js';
 import { getRuntime, runtimeAvailable, runtimeUnavailableReason } from './runtime.js';
 
 /** Elements below which the row and element-wise kernels stay on the main thread (see bench/threshold.mjs). */
@@ -149,14 +150,15 @@ export const fastBackend: Backend = {
   },
 
   where: (cond, condShape, a, aShape, b, bShape, outShape) => cpuBackend.where(cond, condShape, a, aShape, b, bShape, outShape),
-  reduce: (op, x, shape, axes) => cpuBackend.reduce(op, x, shape, axes),
-  copyStrided: (x, outShape, strides, offset) => cpuBackend.copyStrided(x, outShape, strides, offset),
-  pad: (x, shape, before, after, value) => cpuBackend.pad(x, shape, before, after, value),
-  concat: (xs, shapes, axis) => cpuBackend.concat(xs, shapes, axis),
+  reduce: (op, x, shape, axes) => (isF32(x) ? reduceFast(op, x, shape, axes) : cpuBackend.reduce(op, x, shape, axes)),
+  copyStrided: (x, outShape, strides, offset) =>
+    isF32(x) ? copyStridedFast(x, outShape, strides, offset) : cpuBackend.copyStrided(x, outShape, strides, offset),
+  pad: (x, shape, before, after, value) => (isF32(x) ? padFast(x, shape, before, after, value) : cpuBackend.pad(x, shape, before, after, value)),
+  concat: (xs, shapes, axis) => (xs.every(isF32) ? concatFast(xs, shapes, axis) : cpuBackend.concat(xs, shapes, axis)),
   gather: (x, shape, axis, indices, indexShape) => cpuBackend.gather(x, shape, axis, indices, indexShape),
   scatterAdd: (shape, axis, indices, indexShape, src) => cpuBackend.scatterAdd(shape, axis, indices, indexShape, src),
-  indexSelect: (x, shape, axis, indices) => cpuBackend.indexSelect(x, shape, axis, indices),
-  indexAdd: (shape, axis, indices, src) => cpuBackend.indexAdd(shape, axis, indices, src),
+  indexSelect: (x, shape, axis, indices) => (isF32(x) ? indexSelectFast(x, shape, axis, indices) : cpuBackend.indexSelect(x, shape, axis, indices)),
+  indexAdd: (shape, axis, indices, src) => (isF32(src) ? indexAddFast(shape, axis, indices, src) : cpuBackend.indexAdd(shape, axis, indices, src)),
 
   matmul(a: Buf, b: Buf, spec: MatmulSpec): Buf {
     if (!isF32(a) || !isF32(b) || !fits(matmulBytes(a.length, b.length, spec))) return cpuBackend.matmul(a, b, spec);
