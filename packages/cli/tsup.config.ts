@@ -1,15 +1,9 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.base.js';
 
 export default defineConfig([
   // The library: `import { train } from '@ganpo/cli'`.
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: false,
-    target: 'node20',
-  },
+  { ...libraryBuild, clean: false },
   // The `ganpo` executable (package.json "bin"): ESM with a shebang; the @ganpo/* packages stay external.
   {
     entry: ['src/bin.ts'],
