@@ -131,3 +131,24 @@ describe('other reference kernels', () => {
     expect(cpu.crossEntropy(x, 2, 3, Int32Array.from([2, -1]))[0]).toBeCloseTo(2000, 9);
   });
 });
+
+describe('crossEntropyBackward', () => {
+  it('equals (softmax − onehot)·g computed from the formula, with ignored rows zero', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 7 }), fc.integer(), (rows, cols, seed) => {
+        const x = values(rows * cols, seed);
+        const g = values(rows, seed + 1);
+        const t = Int32Array.from({ length: rows }, (_, r) => ((Math.abs(seed) + r) % (cols + 1)) - 1);
+        const got = cpu.crossEntropyBackward(x, rows, cols, t, g);
+        for (let r = 0; r < rows; r++) {
+          const row = Array.from(x.subarray(r * cols, (r + 1) * cols));
+          const z = row.reduce((acc, v) => acc + Math.exp(v), 0);
+          row.forEach((v, c) => {
+            const expected = t[r] < 0 ? 0 : (Math.exp(v) / z - (c === t[r] ? 1 : 0)) * g[r];
+            expect(got[r * cols + c]).toBeCloseTo(expected, 12);
+          });
+        }
+      }),
+    );
+  });
+});

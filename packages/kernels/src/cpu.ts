@@ -233,6 +233,18 @@ export const cpuBackend: Backend = {
     return out;
   },
 
+  crossEntropyBackward(logits: Buf, rows: number, cols: number, targets: Int32Array, g: Buf): Buf {
+    const out = like(logits, logits.length);
+    for (let r = 0; r < rows; r++) {
+      const t = targets[r];
+      if (t < 0) continue;
+      const o = r * cols;
+      const lse = logSumExpRow(logits, o, cols);
+      for (let c = 0; c < cols; c++) out[o + c] = (Math.exp(logits[o + c] - lse) - (c === t ? 1 : 0)) * g[r];
+    }
+    return out;
+  },
+
   sort(x: Buf, rows: number, cols: number, descending: boolean): SortResult {
     const values = like(x, x.length);
     const indices = new Int32Array(x.length);

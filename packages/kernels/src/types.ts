@@ -92,6 +92,11 @@ export interface Backend {
   layerNorm(x: Buf, rows: number, cols: number, gamma: Buf | null, beta: Buf | null, eps: number): LayerNormResult;
   /** Per-row logsumexp(logits) − logits[target]; targets < 0 are ignored and give 0. */
   crossEntropy(logits: Buf, rows: number, cols: number, targets: Int32Array): Buf;
+  /**
+   * Its gradient with respect to the logits for per-row output cotangents g: (softmax(row) − onehot(target))·g[row],
+   * zero rows where the target is < 0. One pass, so the backward never holds more than this one [rows, cols] array.
+   */
+  crossEntropyBackward(logits: Buf, rows: number, cols: number, targets: Int32Array, g: Buf): Buf;
   /** Sorts each row; stable, NaN last. */
   sort(x: Buf, rows: number, cols: number, descending: boolean): SortResult;
 }

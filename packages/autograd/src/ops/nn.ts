@@ -86,6 +86,11 @@ export function crossEntropy(logits: Tensor, targets: Indices): Tensor {
   const rows = targets.data.length;
   const data = getBackend().crossEntropy(logits.data, rows, v, targets.data);
   return record('crossEntropy', data, lead, [logits], (g) => {
+    // A plain backward uses the fused kernel: one [rows, V] array instead of softmax, one-hot and two products.
+    if (!isGradEnabled()) {
+      return [constant(getBackend().crossEntropyBackward(logits.data, rows, v, targets.data, g.data), logits.shape)];
+    }
+    // Recorded (create-graph) backward: the same gradient composed of differentiable ops.
     const active = constant(activeMask(targets, logits.dtype), [...lead, 1]);
     const target = oneHot(targets, v, logits.dtype);
     return [mul(mul(sub(softmax(logits), target), reshape(g, [...lead, 1])), active)];

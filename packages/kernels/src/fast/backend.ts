@@ -192,6 +192,24 @@ export const fastBackend: Backend = {
     return { y: rt.take(X, rows * cols), mean: rt.take(mean, rows), rstd: rt.take(rstd, rows) };
   },
 
+  /** The wasm softmax, then one JavaScript pass over the fresh result: subtract the target, scale by g. */
+  crossEntropyBackward(logits: Buf, rows: number, cols: number, targets: Int32Array, g: Buf): Buf {
+    if (!isF32(logits) || !isF32(g)) return cpuBackend.crossEntropyBackward(logits, rows, cols, targets, g);
+    const p = fastBackend.softmax(logits, rows, cols);
+    for (let r = 0; r < rows; r++) {
+      const t = targets[r];
+      const o = r * cols;
+      if (t < 0) {
+        p.fill(0, o, o + cols);
+        continue;
+      }
+      p[o + t] -= 1;
+      const scale = g[r];
+      for (let c = 0; c < cols; c++) p[o + c] *= scale;
+    }
+    return p;
+  },
+
   crossEntropy(logits: Buf, rows: number, cols: number, targets: Int32Array): Buf {
     if (!isF32(logits) || rows === 0 || cols === 0 || !targetsInRange(targets, rows, cols) || !fits((rows * cols + 2 * rows) * 4)) {
       return cpuBackend.crossEntropy(logits, rows, cols, targets);

@@ -252,6 +252,21 @@ describe('fast row kernels match the float64 reference', () => {
     );
   });
 
+  it('crossEntropyBackward: (softmax − onehot)·g, rows with targets < 0 give 0', () => {
+    fc.assert(
+      fc.property(args, ({ rows, cols, seed, scale, special }) => {
+        const x = rowData(rows, cols, seed, scale, special);
+        const g = Float32Array.from({ length: rows }, (_, r) => ((r * 37 + seed) % 5) - 2);
+        const t = Int32Array.from({ length: rows }, (_, r) => ((seed >>> 0) + r * 7) % (cols + 1) - 1);
+        const want = cpu.crossEntropyBackward(f64(x), rows, cols, t, f64(g));
+        if (!want.every(Number.isFinite)) return; // rows of ±inf logits have no finite gradient to compare
+        const tol = (i: number) => (8 + cols) * EPS * (1 + Math.abs(g[Math.floor(i / cols)]));
+        expectClose(fast.crossEntropyBackward(x, rows, cols, t, g) as Float32Array, want, tol, 'crossEntropyBackward');
+      }),
+      { numRuns: 120 },
+    );
+  });
+
   it('layerNorm, with and without gamma / beta', () => {
     fc.assert(
       fc.property(args, fc.boolean(), fc.boolean(), ({ rows, cols, seed, scale }, withGamma, withBeta) => {

@@ -3,7 +3,7 @@ import { broadcastStrides, contiguousStrides, sizeOf } from '../shape.js';
 import type { Backend, BinaryOp, Buf, DType, LayerNormResult, MatmulSpec, ReduceOp, Shape, SortResult, UnaryOp } from '../types.js';
 import { GpujsRuntime, type DeviceOut, type GpujsMode, type GpujsRuntimeOptions, type GpujsStats, type KernelArg } from './runtime.js';
 import {
-  binaryKernel, concatKernel, copyStridedKernel, crossEntropyKernel, gatherKernel, indexAddKernel, indexSelectKernel,
+  binaryKernel, concatKernel, copyStridedKernel, crossEntropyGradKernel, crossEntropyKernel, gatherKernel, indexAddKernel, indexSelectKernel,
   layerNormApplyKernel, matmulKernel, mergeAxes, padKernel, reduceChunksKernel, reduceKernel, rowGatherKernel, rowMaxKernel,
   rowMeanKernel, rowRstdKernel, rowSumExpKernel, scatterAddKernel, softmaxApplyKernel, sortInvertKernel, sortRankKernel,
   unaryKernel, whereKernel, type Planned,
@@ -238,6 +238,20 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
     logSoftmax(x: Buf, rows: number, cols: number): Buf {
       if (reference([x])) return cpuBackend.logSoftmax(x, rows, cols);
       return rowSoftmax(x as Float32Array, rows, cols, true);
+    },
+
+    crossEntropyBackward(logits: Buf, rows: number, cols: number, targets: Int32Array, g: Buf): Buf {
+      if (reference([logits, g])) return cpuBackend.crossEntropyBackward(logits, rows, cols, targets, g);
+      if (rows * cols === 0) return new Float32Array(0);
+      const x = logits as Float32Array;
+      return rt.withOp(() => {
+        const mx = run(rowMaxKernel(rows, cols), [x]);
+        const sm = run(rowSumExpKernel(rows, cols), [x, mx]);
+        const out = run(crossEntropyGradKernel(rows, cols), [x, mx, sm, f32(targets), g as Float32Array]);
+        rt.free(mx);
+        rt.free(sm);
+        return rt.read(out);
+      });
     },
 
     layerNorm(x: Buf, rows: number, cols: number, gamma: Buf | null, beta: Buf | null, eps: number): LayerNormResult {

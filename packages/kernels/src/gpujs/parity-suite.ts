@@ -368,6 +368,14 @@ export function paritySuite(mode: ParityMode): void {
       expectClose(backend.crossEntropy(x, rows, cols, targets), cpuBackend.crossEntropy(f64(x), rows, cols, targets), { atol: 2e-5, rtol: 1e-6 }, `crossEntropy ${rows}x${cols}`);
     });
 
+    check('crossEntropyBackward (ignored targets give 0)', rowsCols, ([rows, cols, seed]: [number, number, number]) => {
+      const x = f32(rows * cols, seed, -10, 10);
+      const g = f32(rows, seed + 1, -2, 2);
+      const r = rng(seed);
+      const targets = Int32Array.from({ length: rows }, () => (r() < 0.2 ? -100 : Math.floor(r() * cols)));
+      expectClose(backend.crossEntropyBackward(x, rows, cols, targets, g), cpuBackend.crossEntropyBackward(f64(x), rows, cols, targets, f64(g)), { atol: 2e-5, rtol: 1e-4 }, `crossEntropyBackward ${rows}x${cols}`);
+    });
+
     check('sort (stable, both directions, ties)', fc.tuple(rowsCols, fc.boolean(), fc.boolean()), ([[rows, cols, seed], descending, ties]: [[number, number, number], boolean, boolean]) => {
       let x = f32(rows * cols, seed, -10, 10);
       if (ties) x = x.map((v) => Math.round(v / 4));

@@ -427,6 +427,16 @@ export function softmaxApplyKernel(rows: number, cols: number, log: boolean): Pl
   };
 }
 
+/** (softmax(x) − onehot(target))·g per element, from the row max and Σexp; rows with a negative target give 0. */
+export function crossEntropyGradKernel(rows: number, cols: number): Planned {
+  return {
+    key: `crossEntropyGrad|${rows}|${cols}`,
+    spec: () =>
+      kernel([arr('x'), arr('mx'), arr('sm'), arr('tg'), arr('g')], rows * cols,
+        `const i = this.thread.x;\n${rowOf(cols)}const t = tg[r];\nif (t < 0.0) {\nreturn 0.0;\n}\nconst c = i - r * ${flt(cols)};\nlet v = Math.exp(x[i] - mx[r]) / sm[r];\nif (Math.abs(c - t) < 0.5) {\nv = v - 1.0;\n}\nreturn v * g[r];`),
+  };
+}
+
 /** Per-row logsumexp(x) − x[target]; negative targets give 0. */
 export function crossEntropyKernel(rows: number, cols: number): Planned {
   return {
