@@ -30,6 +30,20 @@ function mergeAxes(shape: Shape, strides: readonly number[]): { dims: number[]; 
   return { dims, steps };
 }
 
+/**
+ * Steps a row-major multi-index over the leading axes (all but the innermost run) and returns the offset moved
+ * to: `idx` is updated in place; `dims[d]` and `steps[d]` are axis d's size and offset stride.
+ */
+function advance(idx: number[], dims: readonly number[], steps: readonly number[], offset: number): number {
+  for (let d = idx.length - 1; d >= 0; d--) {
+    offset += steps[d];
+    if (++idx[d] < dims[d]) return offset;
+    offset -= steps[d] * dims[d];
+    idx[d] = 0;
+  }
+  return offset;
+}
+
 /** out[i] = x[offset + Σ i_d·strides[d]]: one typed-array copy (or fill) per innermost run where possible. */
 export function copyStridedFast(x: Buf, outShape: Shape, strides: readonly number[], offset: number): Buf {
   const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(sizeOf(outShape));
@@ -38,18 +52,13 @@ export function copyStridedFast(x: Buf, outShape: Shape, strides: readonly numbe
   const inner = dims[rank - 1];
   const step = steps[rank - 1];
   const outer = out.length / Math.max(inner, 1);
-  const idx = new Array<number>(rank).fill(0);
+  const idx = new Array<number>(rank - 1).fill(0);
   let base = offset;
   for (let o = 0, at = 0; o < outer; o++, at += inner) {
     if (step === 1) out.set(x.subarray(base, base + inner), at);
     else if (step === 0) out.fill(x[base], at, at + inner);
     else for (let j = 0; j < inner; j++) out[at + j] = x[base + j * step];
-    for (let d = rank - 2; d >= 0; d--) {
-      base += steps[d];
-      if (++idx[d] < dims[d]) break;
-      base -= steps[d] * dims[d];
-      idx[d] = 0;
-    }
+    base = advance(idx, dims, steps, base);
   }
   return out;
 }
@@ -84,12 +93,7 @@ export function reduceFast(op: ReduceOp, x: Buf, shape: Shape, axes: readonly nu
     } else {
       for (let j = 0; j < inner; j++) { const v = x[at + j]; if (v < out[cell + j] || Number.isNaN(v)) out[cell + j] = v; }
     }
-    for (let d = rank - 2; d >= 0; d--) {
-      cell += outStrides[d];
-      if (++idx[d] < shape[d]) break;
-      cell -= outStrides[d] * shape[d];
-      idx[d] = 0;
-    }
+    cell = advance(idx, shape, outStrides, cell);
   }
   return out;
 }
@@ -161,12 +165,7 @@ export function padFast(x: Buf, shape: Shape, before: readonly number[], after: 
   let base = before.reduce((acc, b, d) => acc + b * outStrides[d], 0);
   for (let at = 0; at < x.length; at += inner) {
     out.set(x.subarray(at, at + inner), base);
-    for (let d = rank - 2; d >= 0; d--) {
-      base += outStrides[d];
-      if (++idx[d] < shape[d]) break;
-      base -= outStrides[d] * shape[d];
-      idx[d] = 0;
-    }
+    base = advance(idx, shape, outStrides, base);
   }
   return out;
 }
