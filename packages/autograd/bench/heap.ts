@@ -7,38 +7,15 @@
  *   npx esbuild packages/autograd/bench/heap.ts --bundle --platform=node --format=esm --outfile=/tmp/ganpo-heap.mjs \
  *     && node --expose-gc /tmp/ganpo-heap.mjs [steps]
  */
-import {
-  AdamW, Embedding, LayerNorm, Linear, Module, ModuleList, Rng, type Tensor, TransformerBlock, add, arange, clipGradNorm,
-  crossEntropy, indices, sum, type Indices,
-} from '../src/index.js';
+import { AdamW, Rng, clipGradNorm, crossEntropy, indices, sum } from '../src/index.js';
+import { TinyLM } from '../src/testing/tiny-lm.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
-class TinyLM extends Module {
-  readonly tok: Embedding;
-  readonly pos: Embedding;
-  readonly blocks: ModuleList<TransformerBlock>;
-  readonly lnf: LayerNorm;
-  readonly head: Linear;
-  constructor(vocab: number, maxLen: number, d: number, rng: Rng) {
-    super();
-    this.tok = this.registerModule('tok', new Embedding(vocab, d, { rng }));
-    this.pos = this.registerModule('pos', new Embedding(maxLen, d, { rng }));
-    this.blocks = this.registerModule('blocks', new ModuleList([0, 1].map(() => new TransformerBlock(d, 2, 4 * d, { rng, causal: true, dropout: 0.1 }))));
-    this.lnf = this.registerModule('lnf', new LayerNorm(d));
-    this.head = this.registerModule('head', new Linear(d, vocab, { rng }));
-  }
-  forward(ids: Indices): Tensor {
-    let h = add(this.tok.forward(ids), this.pos.forward(indices(arange(ids.shape[1]).toFlat())));
-    for (const block of this.blocks) h = block.forward(h);
-    return this.head.forward(this.lnf.forward(h));
-  }
-}
-
 const steps = Number(process.argv[2] ?? 1000);
 const [vocab, t, batch] = [16, 8, 16];
-const model = new TinyLM(vocab, t, 32, Rng.seeded(0));
+const model = new TinyLM(vocab, t, 32, Rng.seeded(0), { dropout: 0.1 });
 const opt = new AdamW(model.namedParameters(), { lr: 1e-3 });
 const data = Rng.seeded(1);
 const mb = (n: number) => (n / 2 ** 20).toFixed(2);

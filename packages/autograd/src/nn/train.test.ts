@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AdamW, Embedding, LayerNorm, Linear, MLP, Module, ModuleList, Rng, Tensor, TransformerBlock, add, arange, crossEntropy, indices,
-  mean, noGrad, sum, tensor, type Indices, cosineWithWarmup, clipGradNorm,
+  AdamW, MLP, Rng, Tensor, crossEntropy, indices, mean, noGrad, sum, tensor, cosineWithWarmup, clipGradNorm,
 } from '../index.js';
+import { TinyLM } from '../testing/tiny-lm.js';
 import { bitEqual } from './test-helpers.js';
 
 // End-to-end: the engine, the modules and the optimizer together learn small tasks within seconds.
@@ -26,31 +26,6 @@ describe('training', () => {
     const pred = noGrad(() => mlp.forward(x)).toFlat().map((v) => (v > 0.5 ? 1 : 0));
     expect(pred).toEqual([0, 1, 1, 0]);
   });
-
-  /** A 2-layer causal transformer language model: token + position embeddings, blocks, final norm, output head. */
-  class TinyLM extends Module {
-    readonly tok: Embedding;
-    readonly pos: Embedding;
-    readonly blocks: ModuleList<TransformerBlock>;
-    readonly lnf: LayerNorm;
-    readonly head: Linear;
-
-    constructor(vocab: number, maxLen: number, d: number, rng: Rng) {
-      super();
-      this.tok = this.registerModule('tok', new Embedding(vocab, d, { rng, std: 0.3 }));
-      this.pos = this.registerModule('pos', new Embedding(maxLen, d, { rng, std: 0.3 }));
-      this.blocks = this.registerModule('blocks', new ModuleList([0, 1].map(() => new TransformerBlock(d, 2, 2 * d, { rng, causal: true }))));
-      this.lnf = this.registerModule('lnf', new LayerNorm(d));
-      this.head = this.registerModule('head', new Linear(d, vocab, { rng }));
-    }
-
-    forward(ids: Indices): Tensor {
-      const t = ids.shape[1];
-      let h = add(this.tok.forward(ids), this.pos.forward(indices(arange(t).toFlat())));
-      for (const block of this.blocks) h = block.forward(h);
-      return this.head.forward(this.lnf.forward(h));
-    }
-  }
 
   const V = 6;
   const SEP = V;
@@ -107,7 +82,7 @@ describe('training', () => {
   for (const [task, target] of tasks) {
     it(`a 2-layer causal transformer learns to ${task} sequences of ${L} over ${V} symbols (held-out greedy accuracy ≥ 0.9)`, () => {
       const rng = Rng.seeded(1);
-      const model = new TinyLM(V + 1, 2 * L, 16, rng);
+      const model = new TinyLM(V + 1, 2 * L, 16, rng, { std: 0.3, ffMult: 2 });
       const { train, heldOut } = dataset(2);
       const steps = 150;
       const opt = new AdamW(model.namedParameters(), { lr: 1e-2, weightDecay: 0.01, schedule: cosineWithWarmup({ lr: 1e-2, warmupSteps: 20, totalSteps: steps, minLr: 1e-3 }) });
@@ -133,7 +108,7 @@ describe('training', () => {
     const { train } = dataset(2);
     const target = (a: number[]) => a.slice().reverse();
     const make = (seed: number) => {
-      const model = new TinyLM(V + 1, 2 * L, 8, Rng.seeded(seed));
+      const model = new TinyLM(V + 1, 2 * L, 8, Rng.seeded(seed), { std: 0.3, ffMult: 2 });
       const opt = new AdamW(model.namedParameters(), { lr: 1e-2, schedule: cosineWithWarmup({ lr: 1e-2, warmupSteps: 2, totalSteps: 12 }) });
       return { model, opt };
     };
