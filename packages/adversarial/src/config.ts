@@ -53,7 +53,7 @@ const int = refined(numberish, 'an integer', (n) => Number.isInteger(n));
 export const PoolingCodec = t.keyof({ masked: null, completion: null, all: null }, 'Pooling');
 export const MeanModeCodec = t.keyof({ ema: null, batch: null }, 'MeanMode');
 /**
- * - `quad`: GANPO.md §4, each discriminator learns a three-way ordering (R_w > P_w > R_l for C_w).
+ * - `quad`: docs/method.md §4, each discriminator learns a three-way ordering (R_w > P_w > R_l for C_w).
  * - `ragan`: plain RaGAN, each discriminator tells its real set from its policy set (R_w vs P_w, R_l vs P_l).
  * - `nonsaturating`, `hinge`, `wasserstein`: the standard non-relativistic GAN losses on the same pairs (ablations);
  *   `wasserstein` adds the WGAN-GP penalty (weight `gpWeight`).
@@ -75,7 +75,7 @@ const InstanceNoiseFields = {
 const InstanceNoisePartial = t.exact(t.partial(InstanceNoiseFields), 'InstanceNoise');
 
 const fields = {
-  /** λ, the adversarial weight (GANPO.md §4; 1.0 in the reference runs). */
+  /** λ, the adversarial weight (docs/method.md §4; 1.0 in the reference runs). */
   lambda: nonNegative,
   /** The policy's learning rate; the discriminators default to half of it. */
   policyLr: positive,
@@ -108,7 +108,7 @@ const fields = {
   /** Weight of the WGAN-GP penalty (variant `wasserstein` only; default 10). */
   gpWeight: nonNegative,
   instanceNoise: InstanceNoisePartial,
-  /** AdamW of the discriminators (GANPO.md §7). */
+  /** AdamW of the discriminators (docs/method.md §7). */
   beta1: unitInterval,
   beta2: unitInterval,
   eps: nonNegative,
@@ -265,7 +265,7 @@ export function ganpoConfig(input: GanpoConfigInput = {}): GanpoConfig {
   return r.right;
 }
 
-/** The discriminators' learning rate: discLr, else policyLr / 2 (GANPO.md §7). */
+/** The discriminators' learning rate: discLr, else policyLr / 2 (docs/method.md §7). */
 export function resolveDiscLr(cfg: GanpoConfig): number {
   if (cfg.discLr !== undefined) return cfg.discLr;
   if (cfg.policyLr !== undefined) return cfg.policyLr / 2;

@@ -67,7 +67,7 @@ export interface TransformerDiscriminatorOptions {
 }
 
 /**
- * The reference implementation's discriminator (GANPO.md §6), sizes configurable:
+ * The reference implementation's discriminator (docs/method.md §6), sizes configurable:
  *   h [B, T, d] → SN-Linear(d → width) + learned position embedding [maxLen, width] (N(0, 0.02²))
  *   → `layers` pre-norm transformer encoder layers (bidirectional, GELU feed-forward, dropout)
  *   → pooling over positions ('masked' | 'completion' | 'all')

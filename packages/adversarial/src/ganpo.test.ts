@@ -53,7 +53,7 @@ describe('createGanpoState', () => {
 });
 
 describe('discriminatorStep', () => {
-  it('updates the means with this batch’s scores BEFORE forming L_Cw and L_Cl, then one AdamW step each (GANPO.md §5)', () => {
+  it('updates the means with this batch’s scores BEFORE forming L_Cw and L_Cl, then one AdamW step each (docs/method.md §5)', () => {
     const s1 = run(createGanpoState(base, { latentDim: D }), [1]).state;
     const x = batch(2);
     const twin = clone(s1);

@@ -39,7 +39,7 @@ import { type ChosenMeans, type GanpoMeans, type RejectedMeans, updateMeans } fr
 import { inputGradientSquaredNorm, penaltyInput, wassersteinGradientPenalty } from './penalties.js';
 
 /**
- * The GANPO regularizer (GANPO.md §3–§5) as explicit state and two functions:
+ * The GANPO regularizer (docs/method.md §3–§5) as explicit state and two functions:
  *   discriminatorStep(state, latents) → { state, metrics }   (§5 step 3: means, L_Cw, L_Cl, one AdamW step each)
  *   ganpoTerm(state, { lambda })      : Objective<PairLatents> (§5 step 4: λ·L_adv through frozen discriminators)
  *
@@ -233,7 +233,7 @@ function quadOf(side: Side, m: ChosenMeans | RejectedMeans): { real: number; pol
 }
 
 /**
- * One discriminator step (GANPO.md §5, step 3). The latents are detached here (whatever the caller passes), then,
+ * One discriminator step (docs/method.md §5, step 3). The latents are detached here (whatever the caller passes), then,
  * `discSteps` times: each discriminator scores its three sets in training mode; the running means are updated with
  * this batch's scores BEFORE the losses are formed; L_Cw and L_Cl (plus R1/R2/WGAN-GP penalties when configured)
  * are backpropagated and each discriminator takes one AdamW step. The discriminators are left in evaluation mode.
@@ -290,7 +290,7 @@ export function discriminatorStep(state: GanpoState, latents: PairLatents): { st
         ]);
         const scores = { real, policy, opposite };
         const batchMeans = { real: meanOf(real), policy: meanOf(policy), opposite: meanOf(opposite) };
-        // Means first (GANPO.md §4: updated with the current batch's scores before the losses are formed).
+        // Means first (docs/method.md §4: updated with the current batch's scores before the losses are formed).
         const meanOptions = { mode: cfg.means, momentum: cfg.momentum };
         const batchSide = sideMeans(side, batchMeans);
         const updated: ChosenMeans | RejectedMeans =
@@ -374,7 +374,7 @@ function generatorLoss(variant: Variant, sides: { policy: Tensor; meanReal: Tens
 }
 
 /**
- * The GANPO term of the policy loss (GANPO.md §4–§5 step 4), an `Objective<PairLatents>`:
+ * The GANPO term of the policy loss (docs/method.md §4–§5 step 4), an `Objective<PairLatents>`:
  *   λ·L_adv,  L_adv = ½ [ℓ(C_w(P_w) − m_w(R_w), 1) + ℓ(C_l(P_l) − m_l(R_l), 1)]
  * with the discriminators frozen (detached parameters: no parameter gradients) and in evaluation mode (no dropout,
  * no power iteration), and the means as updated by the last `discriminatorStep`. Gradient flows through the policy
@@ -390,7 +390,7 @@ export function ganpoTerm(state: GanpoState, options: GanpoTermOptions = {}): Ob
   return (latents: PairLatents): LossTerm => {
     checkPairLatents(latents, 'ganpoTerm');
     const means = state.means;
-    if (!means) throw new Error('ganpoTerm: the running means are not initialised; run discriminatorStep on this batch first (GANPO.md §5)');
+    if (!means) throw new Error('ganpoTerm: the running means are not initialised; run discriminatorStep on this batch first (docs/method.md §5)');
     const sigma = cfg.instanceNoise.generator ? instanceNoiseSigma(cfg, Math.max(state.step - 1, 0)) : 0;
     const rng = noiseRng(cfg, state.step, 0, 4);
     const score = (disc: Discriminator, policy: Tensor, mask: Tensor, completionMask: Tensor | undefined) =>

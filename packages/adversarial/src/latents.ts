@@ -1,7 +1,7 @@
 import { type Tensor, cast } from '@ganpo/autograd';
 
 /**
- * The four latent sets of one batch of preference pairs (GANPO.md §2), with their masks.
+ * The four latent sets of one batch of preference pairs (docs/method.md §2), with their masks.
  *
  * - `policyChosen` P_w, `policyRejected` P_l: last-layer hidden states of the policy on (x, y_w) and (x, y_l),
  *   [B, T, d], WITH gradient to the policy parameters (ganpoTerm backpropagates through them).

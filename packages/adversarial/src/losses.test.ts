@@ -25,7 +25,7 @@ const l1 = (zs: number[]) => avg(zs.map((z) => softplus(-z)));
 const l0 = (zs: number[]) => avg(zs.map((z) => softplus(z)));
 const shift = (t: Tensor, c: number) => t.toFlat().map((v) => v - c);
 
-describe('loss values against the formulas of GANPO.md', () => {
+describe('loss values against the formulas of docs/method.md', () => {
   const real = f64(5, 1);
   const policy = f64(5, 2);
   const opposite = f64(5, 3);

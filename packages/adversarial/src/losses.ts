@@ -5,8 +5,8 @@ import { type Tensor, type TensorLike, add, mean, mul, neg, relu, softplus, sub 
  * sequence), every mean a number or a scalar tensor. Nothing here touches a discriminator, so each loss can be
  * checked (gradcheck) with respect to the scores and the means directly.
  *
- * Notation (GANPO.md §3): ℓ(z, 1) = −log σ(z) = softplus(−z), ℓ(z, 0) = −log(1 − σ(z)) = softplus(z), each
- * averaged over the batch. The BCE-based losses average their ℓ terms (GANPO.md §4's ¼ over four terms; ½ over
+ * Notation (docs/method.md §3): ℓ(z, 1) = −log σ(z) = softplus(−z), ℓ(z, 0) = −log(1 − σ(z)) = softplus(z), each
+ * averaged over the batch. The BCE-based losses average their ℓ terms (docs/method.md §4's ¼ over four terms; ½ over
  * two); hinge and Wasserstein losses take their usual unaveraged forms.
  */
 
@@ -41,7 +41,7 @@ export function raganGeneratorFakeLoss(fake: Tensor, meanReal: TensorLike): Tens
   return bceWithLogits(sub(fake, meanReal), 1);
 }
 
-// ---- GANPO's quad ordering (GANPO.md §4) ---------------------------------------------------------------
+// ---- GANPO's quad ordering (docs/method.md §4) ---------------------------------------------------------------
 
 /**
  * Scores of one GANPO discriminator on its three sets. For C_w (chosen): real = R_w, policy = P_w, opposite = R_l

@@ -1,6 +1,6 @@
 /**
  * Running means of critic scores (the m in RaGAN's C(h) − m), as explicit state: plain numbers, never tensors,
- * because they carry no gradient. GANPO.md §3: `ema` keeps m ← μ·m + (1 − μ)·mean_batch, initialised with the
+ * because they carry no gradient. docs/method.md §3: `ema` keeps m ← μ·m + (1 − μ)·mean_batch, initialised with the
  * first batch mean (the reference implementation, μ = 0.9); `batch` uses the current batch mean (the paper).
  */
 export type MeanMode = 'ema' | 'batch';

@@ -43,7 +43,7 @@ export const concatTerms = (a: LossTerm, b: LossTerm): LossTerm => ({
   metrics: mergeMetrics(a.metrics, b.metrics),
 });
 
-/** The sum of two objectives over the same input (the monoid's concat, `<>` in DESIGN.md). */
+/** The sum of two objectives over the same input (the monoid's concat, `⊕` in docs/architecture.md). */
 export const plus = <A>(x: Objective<A>, y: Objective<A>): Objective<A> => (input) => concatTerms(x(input), y(input));
 
 export const getObjectiveSemigroup = <A>(): Semigroup<Objective<A>> => ({ concat: plus });

@@ -28,7 +28,7 @@ const problems = (fn: () => unknown): string[] => {
   throw new Error('expected an ObjectiveConfigError');
 };
 
-describe('defaults (OBJECTIVES.md)', () => {
+describe('defaults (docs/objectives.md)', () => {
   test('β = 0.1 and ε = 0 everywhere, with the documented exceptions', () => {
     expect(resolved('sigmoid')).toMatchObject({ beta: 0.1, labelSmoothing: 0, referenceFree: false, ldAlpha: null, useWeighting: false, lengthPenalty: 0 });
     expect(resolved('sigmoid').fDivergence).toEqual({ type: 'reverse_kl', alpha: 0.5 });

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 
-/** TRL's `loss_type` names, in OBJECTIVES.md's order. */
+/** TRL's `loss_type` names, in docs/objectives.md's order. */
 export const PREFERENCE_LOSS_NAMES = [
   'sigmoid', 'hinge', 'ipo', 'exo_pair', 'nca_pair', 'robust', 'bco_pair', 'sppo_hard', 'aot', 'aot_unpaired',
   'apo_zero', 'apo_down', 'discopop', 'sft', 'sigmoid_norm', 'simpo', 'cpo', 'orpo',
@@ -19,7 +19,7 @@ export type FDivergenceName = (typeof F_DIVERGENCE_NAMES)[number];
 /** A divergence by name, or the α-divergence with its α (default 0.5). */
 export type FDivergence = FDivergenceName | { type: 'alpha_divergence'; alpha: number };
 
-/** Options of `preferenceLoss`. Every field is optional; defaults are OBJECTIVES.md's (see README). */
+/** Options of `preferenceLoss`. Every field is optional; defaults are docs/objectives.md's (see README). */
 export interface PreferenceConfig {
   /** β, the inverse temperature (0.1; SimPO 2.0). */
   beta?: number;

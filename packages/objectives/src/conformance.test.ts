@@ -12,11 +12,11 @@ import {
 
 /**
  * Conformance: on the committed inputs, every loss's value and gradient (with respect to every input tensor) match the
- * scalar float64 transcription of OBJECTIVES.md (testing/scalar-reference.ts), whose gradient is taken by Richardson
+ * scalar float64 transcription of docs/objectives.md (testing/scalar-reference.ts), whose gradient is taken by Richardson
  * finite differences. The expected values are also committed below, so that a change to either side shows.
  */
 
-/** OBJECTIVES.md's defaults, written out for the reference (not read from the implementation). */
+/** docs/objectives.md's defaults, written out for the reference (not read from the implementation). */
 const DEFAULTS: ScalarConfig = {
   beta: 0.1, eps: 0, gamma: 0.025, simpoHinge: false, alpha: 1, tau: 0.05, referenceFree: false,
   f: { type: 'reverse_kl', alpha: 0.5 }, ldAlpha: null, lengthPenalty: 0, wpo: null,

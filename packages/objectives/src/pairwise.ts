@@ -37,7 +37,7 @@ const scoredMargin = (dc: Tensor, dr: Tensor, c: C): Tensor =>
   c.fDivergence.type === 'reverse_kl' ? sub(dc, dr) : sub(fScore(dc, c.fDivergence), fScore(dr, c.fDivergence));
 const smoothedAt = (d: Tensor, c: C) => smoothedSigmoidLoss(mul(d, c.beta), c.labelSmoothing);
 
-/** One function per loss: OBJECTIVES.md's per-pair formula, nothing else. */
+/** One function per loss: docs/objectives.md's per-pair formula, nothing else. */
 export const PAIRWISE: Record<string, (x: PairSequences, c: C) => PerPair> = {
   sigmoid(x, c) {
     const { dc, dr } = logRatios(x);

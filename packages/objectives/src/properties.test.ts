@@ -39,7 +39,7 @@ function withMargin(x: ScalarPair, margin: (i: number) => number, perToken = fal
   return { ...x, refRejected };
 }
 
-describe('identities of OBJECTIVES.md', () => {
+describe('identities of docs/objectives.md', () => {
   fcTest.prop([pairArb, fc.double({ min: 0.01, max: 5, noNaN: true })])('sigmoid DPO is log 2 at h = 0', (x, beta) => {
     close(lossOf('sigmoid', { beta }, withMargin(x, () => 0)), Math.LN2, 1e-12);
   });

@@ -9,7 +9,7 @@ export interface LossTerm {
   metrics: Record<string, Tensor | number>;
 }
 
-/** An objective is a pure function from a step input to a loss term (DESIGN.md). */
+/** An objective is a pure function from a step input to a loss term (docs/architecture.md). */
 export type Objective<A> = (input: A) => LossTerm;
 
 /**

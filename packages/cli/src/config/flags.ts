@@ -65,14 +65,14 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
 
   f('--lambda <l>', 'lambda', 'ganpo.lambda', 'number', 'GANPO', 'λ, the weight of the adversarial term'),
   f('--disc-lr <rate>', 'discLr', 'ganpo.discLr', 'number', 'GANPO', 'discriminator learning rate (default: half the policy lr)'),
-  f('--disc-kind <kind>', 'discKind', 'ganpo.architecture', 'string', 'GANPO', 'transformer (GANPO.md §6) or mlp (on pooled latents)'),
+  f('--disc-kind <kind>', 'discKind', 'ganpo.architecture', 'string', 'GANPO', 'transformer (docs/method.md §6) or mlp (on pooled latents)'),
   f('--disc-layers <n>', 'discLayers', 'ganpo.discLayers', 'number', 'GANPO', 'discriminator layers'),
   f('--disc-width <n>', 'discWidth', 'ganpo.width', 'number', 'GANPO', 'discriminator width'),
   f('--disc-heads <n>', 'discHeads', 'ganpo.heads', 'number', 'GANPO', 'attention heads of the transformer discriminator'),
   f('--pooling <mode>', 'pooling', 'ganpo.pooling', 'string', 'GANPO', 'masked (real tokens), completion (response tokens) or all (every position, as the reference code)'),
   f('--means <mode>', 'means', 'ganpo.means', 'string', 'GANPO', 'relativistic means: ema (reference code) or batch (paper)'),
   f('--momentum <mu>', 'momentum', 'ganpo.momentum', 'number', 'GANPO', 'μ of the EMA means'),
-  f('--variant <name>', 'variant', 'ganpo.variant', 'string', 'GANPO', 'quad (GANPO.md §4), ragan, nonsaturating, hinge, wasserstein'),
+  f('--variant <name>', 'variant', 'ganpo.variant', 'string', 'GANPO', 'quad (docs/method.md §4), ragan, nonsaturating, hinge, wasserstein'),
 
   f('--steps <n>', 'steps', 'loop.steps', 'number', 'Training', 'optimizer steps of the preference stage (of SFT under --stage sft)'),
   f('--epochs <e>', 'epochs', 'loop.epochs', 'number', 'Training', 'passes over the data instead of --steps'),

@@ -74,7 +74,7 @@ export function resolveGanpo(config: RunConfig, totalSteps: number, sources: Sou
   if (!enabled) return null;
   const p = config.preference;
   const input = {
-    // GANPO.md §7: the discriminators follow the policy's schedule (cosine with its warmup) at half its rate.
+    // docs/method.md §7: the discriminators follow the policy's schedule (cosine with its warmup) at half its rate.
     schedule: p.schedule === 'constant' ? 'constant' : 'cosine',
     warmupSteps: Math.min(p.warmup, totalSteps),
     totalSteps: Math.max(totalSteps, Math.min(p.warmup, totalSteps)),

@@ -173,7 +173,7 @@ export function defaultRunConfig(): RunConfig {
     ganpo: {
       enabled: true,
       lambda: 1,
-      // GANPO.md §7 runs the discriminators at half the policy rate over thousands of steps; in a 50-step run
+      // docs/method.md §7 runs the discriminators at half the policy rate over thousands of steps; in a 50-step run
       // at 1e-4 they would barely move, so the default run gives them their own faster rate.
       discLr: 1e-3,
       architecture: 'transformer',

@@ -50,7 +50,7 @@ import { realTokens, referenceForward, sequenceBatch, pairBatch, type StepInput,
 
 /**
  * The training pipeline behind `ganpo train` and `train()`: SFT, then preference optimisation with the
- * GANPO term (GANPO.md §5), metrics, checkpoints, resume, evaluation and the report. One process-wide
+ * GANPO term (docs/method.md §5), metrics, checkpoints, resume, evaluation and the report. One process-wide
  * side effect: the engine's backend is set.
  */
 

@@ -1,5 +1,5 @@
 /**
- * OBJECTIVES.md transcribed formula by formula in plain float64 arithmetic (numbers and Math only, no tensors),
+ * docs/objectives.md transcribed formula by formula in plain float64 arithmetic (numbers and Math only, no tensors),
  * as the independent reference for the conformance tests. Deliberately naive where naivety is exact enough on the
  * committed inputs (they stay away from the stability limits), and written without sharing code with src/.
  */
