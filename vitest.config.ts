@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Tests import every @ganpo/* package from its TypeScript source, so `npm test` needs no build.
-const packages = ['kernels', 'autograd', 'objectives', 'adversarial', 'datasets', 'models', 'cli'];
+const packages = ['codecs', 'kernels', 'autograd', 'objectives', 'adversarial', 'datasets', 'models', 'cli'];
 const alias = Object.fromEntries(
   packages.map((p) => [`@ganpo/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
 );

@@ -140,7 +140,7 @@ describe('checkpoints', () => {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ format: 'ganpo', ...config, nLayers: 1 }));
     expect(() => loadCheckpoint(dir)).toThrow(/unexpected parameters for this config: h\.1\./);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ format: 'ganpo', ...config, dModel: -1 }));
-    expect(() => loadCheckpoint(dir)).toThrow(/config\.json: invalid model config: dModel: expected integer ≥ 1, got -1/);
+    expect(() => loadCheckpoint(dir)).toThrow(/config\.json: invalid model config: dModel: expected an integer ≥ 1, got -1/);
     writeFileSync(join(dir, 'config.json'), '{"format": "ganpo",');
     expect(() => loadCheckpoint(dir)).toThrow(/config\.json: invalid JSON/);
     expect(() => loadCheckpoint(join(root, 'nope'))).toThrow(CheckpointError);

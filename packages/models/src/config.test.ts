@@ -16,12 +16,12 @@ describe('model config codec', () => {
   it('reports every bad field by name, and constraints between fields', () => {
     const r = decodeModelConfig({ vocabSize: 0, contextLength: 8, dModel: 8.5, nLayers: 1, nHeads: 2, dropout: 1 });
     expect(isLeft(r) && r.left).toEqual([
-      'vocabSize: expected integer ≥ 1, got 0',
-      'dModel: expected integer ≥ 1, got 8.5',
-      'dropout: expected number in [0, 1), got 1',
+      'vocabSize: expected an integer ≥ 1, got 0',
+      'dModel: expected an integer ≥ 1, got 8.5',
+      'dropout: expected a number ≥ 0 and < 1, got 1',
     ]);
     const missing = decodeModelConfig({ vocabSize: 3 });
-    expect(isLeft(missing) && missing.left.join('\n')).toMatch(/contextLength: expected integer ≥ 1, got undefined/);
+    expect(isLeft(missing) && missing.left.join('\n')).toMatch(/contextLength: missing \(expected an integer ≥ 1\)/);
     expect(() => parseModelConfig({ vocabSize: 3, contextLength: 4, dModel: 6, nLayers: 1, nHeads: 4, dropout: 0 }, 'cfg.json')).toThrow(
       new ConfigError('cfg.json: invalid model config: dModel 6 is not divisible by nHeads 4'),
     );

@@ -1,60 +1,42 @@
+import { formatErrors, int, num, strict } from '@ganpo/codecs';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 
 /**
- * The model configuration, as an io-ts codec: configuration files (config.json, CLI flags) cross into the
- * program through it. `decodeModelConfig` returns an Either with messages naming the field; `parseModelConfig`
- * throws one clear error. Optional fields are filled by `resolveModelConfig`.
+ * The model configuration, as an io-ts codec, its single source: configuration files (config.json, CLI flags) cross
+ * into the program through it, the type is derived from it, and unknown keys are errors. `decodeModelConfig` returns an
+ * Either with messages from the shared formatter of @ganpo/codecs (`dModel: expected an integer ≥ 1, got -3`);
+ * `parseModelConfig` throws one clear error. Optional fields are filled by `resolveModelConfig`.
  */
 
-const integer = (min: number) =>
-  new t.Type<number, number, unknown>(
-    `integer ≥ ${min}`,
-    (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= min,
-    (u, c) => (typeof u === 'number' && Number.isSafeInteger(u) && u >= min ? t.success(u) : t.failure(u, c)),
-    t.identity,
-  );
-
-const probability = new t.Type<number, number, unknown>(
-  'number in [0, 1)',
-  (u): u is number => typeof u === 'number' && u >= 0 && u < 1,
-  (u, c) => (typeof u === 'number' && u >= 0 && u < 1 ? t.success(u) : t.failure(u, c)),
-  t.identity,
-);
-
-const positive = new t.Type<number, number, unknown>(
-  'positive number',
-  (u): u is number => typeof u === 'number' && u > 0 && Number.isFinite(u),
-  (u, c) => (typeof u === 'number' && u > 0 && Number.isFinite(u) ? t.success(u) : t.failure(u, c)),
-  t.identity,
-);
-
+const positiveInt = int({ ge: 1 });
 export const Activation = t.keyof({ gelu_tanh: null, gelu: null });
 export type Activation = t.TypeOf<typeof Activation>;
 
-export const ModelConfigCodec = t.intersection([
+export const ModelConfigCodec = strict(t.intersection([
   t.type({
     /** Number of token ids (embedding rows, logits width). */
-    vocabSize: integer(1),
+    vocabSize: positiveInt,
     /** Longest sequence (learned position embeddings). */
-    contextLength: integer(1),
+    contextLength: positiveInt,
     /** Width of the residual stream and of the latents. */
-    dModel: integer(1),
-    nLayers: integer(0),
-    nHeads: integer(1),
+    dModel: positiveInt,
+    nLayers: int({ ge: 0 }),
+    nHeads: positiveInt,
     /** Dropout on embeddings, attention probabilities and residual branches (GPT-2's three pdrops, one value). */
-    dropout: probability,
+    dropout: num({ ge: 0, lt: 1 }),
   }),
   t.partial({
     /** MLP hidden width; default 4·dModel. */
-    dMlp: integer(1),
+    dMlp: positiveInt,
     /** LayerNorm epsilon; default 1e-5 (GPT-2). */
-    layerNormEps: positive,
+    layerNormEps: num({ gt: 0 }),
     /** GELU flavour; default 'gelu_tanh' (GPT-2's gelu_new). */
     activation: Activation,
   }),
-]);
-export type ModelConfig = t.TypeOf<typeof ModelConfigCodec>;
+]), 'ModelConfig');
+/** A model configuration as written (plain numbers); a decoded one also carries the range brands of the codec. */
+export type ModelConfig = t.OutputOf<typeof ModelConfigCodec>;
 /** A configuration with every optional field filled in. */
 export type ResolvedModelConfig = Required<ModelConfig>;
 
@@ -70,19 +52,6 @@ export function resolveModelConfig(c: ModelConfig): ResolvedModelConfig {
     layerNormEps: c.layerNormEps ?? 1e-5,
     activation: c.activation ?? 'gelu_tanh',
   };
-}
-
-/** io-ts errors as one line per failing field: `dModel: expected integer ≥ 1, got -3`. */
-export function formatErrors(errors: t.Errors): string[] {
-  const lines = errors.map((e) => {
-    const path = e.context
-      .map((c) => c.key)
-      .filter((k) => k !== '' && !/^\d+$/.test(k))
-      .join('.');
-    const expected = e.context[e.context.length - 1]?.type.name ?? 'a valid value';
-    return `${path || '(root)'}: expected ${expected}, got ${JSON.stringify(e.value)}`;
-  });
-  return [...new Set(lines)];
 }
 
 /** Decodes and checks a configuration (including the constraints between fields). */

@@ -4,7 +4,6 @@ export {
   MODEL_PRESETS,
   ModelConfigCodec,
   decodeModelConfig,
-  formatErrors,
   parseModelConfig,
   presetConfig,
   resolveModelConfig,
