@@ -2,10 +2,10 @@ export type { LossTerm, Objective, PairLogps, TokenLogps, UnpairedLogps } from '
 export {
   PREFERENCE_LOSS_NAMES, REFERENCE_LOSS_NAMES, F_DIVERGENCE_NAMES,
   type PreferenceLossName, type FDivergence, type FDivergenceName, type PreferenceConfig, type ResolvedPreferenceConfig,
-  type InputRequirements, type AvailableInputs, type PreferenceSpec,
-  isReferenceLoss, optionsOf, resolvePreferenceConfig, requirementsOf,
+  type InputRequirements, type AvailableInputs, type PreferenceSpec, type PreferenceOption, type ReferenceLossName,
+  type ReferenceFreeLossName, PREFERENCE_OPTIONS, isReferenceLoss, optionsOf, resolvePreferenceConfig, requirementsOf,
   PreferenceLossNameCodec, FDivergenceCodec, PreferenceConfigCodec, PreferenceSpecCodec,
-  formatValidationErrors, decodePreferenceConfig, decodePreferenceSpecs,
+  decodePreferenceConfig, decodePreferenceSpecs,
 } from './config.js';
 export { ObjectiveConfigError, ObjectiveInputError } from './errors.js';
 export {

@@ -1,58 +1,38 @@
+import { decodeWith, num, oneOf, renderProblem, strict } from '@ganpo/codecs';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import * as t from 'io-ts';
 import { div, maximum, mean, mul, noGrad, sigmoid, sub, sum, zeros } from '@ganpo/autograd';
 import type { Tensor } from '@ganpo/autograd';
-import { strictPartial } from './config.js';
 import { ObjectiveConfigError } from './errors.js';
 import { checkUnpairedLogps } from './inputs.js';
 import type { Objective, UnpairedLogps } from './types.js';
 
-export interface KtoConfig {
-  /** β (0.1). */
-  beta?: number;
-  /** λ_D, the weight of desirable examples (1). */
-  desirableWeight?: number;
-  /** λ_U, the weight of undesirable examples (1). */
-  undesirableWeight?: number;
-  /** 'batch' (default): z0 from the mismatched pairs of the input; 'none': z0 = 0 (no KL inputs needed). */
-  klEstimate?: 'batch' | 'none';
-}
-
-export interface ResolvedKtoConfig {
-  beta: number;
-  desirableWeight: number;
-  undesirableWeight: number;
-  klEstimate: 'batch' | 'none';
-}
-
-export const KtoConfigCodec = strictPartial(
-  { beta: t.number, desirableWeight: t.number, undesirableWeight: t.number, klEstimate: t.keyof({ batch: null, none: null }) },
+export const KtoConfigCodec = strict(
+  t.partial({
+    /** β (0.1). */
+    beta: num({ gt: 0 }),
+    /** λ_D, the weight of desirable examples (1). */
+    desirableWeight: num({ ge: 0 }),
+    /** λ_U, the weight of undesirable examples (1). */
+    undesirableWeight: num({ ge: 0 }),
+    /** 'batch' (default): z0 from the mismatched pairs of the input; 'none': z0 = 0 (no KL inputs needed). */
+    klEstimate: oneOf(['batch', 'none']),
+  }),
   'KtoConfig',
 );
+/** Options of `kto`, as written (every field optional). */
+export type KtoConfig = t.OutputOf<typeof KtoConfigCodec>;
+export type ResolvedKtoConfig = Required<KtoConfig>;
 
-export function resolveKtoConfig(config: KtoConfig = {}): E.Either<string[], ResolvedKtoConfig> {
-  const errors: string[] = [];
-  const known = new Set(['beta', 'desirableWeight', 'undesirableWeight', 'klEstimate']);
-  for (const key of Object.keys(config)) if (!known.has(key)) errors.push(`kto: unknown option '${key}'`);
-  const check = (key: keyof KtoConfig, ok: (x: number) => boolean, range: string) => {
-    const v = config[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))) {
-      errors.push(`kto: ${key} must be a finite number ${range} (got ${JSON.stringify(v)})`);
-    }
-  };
-  check('beta', (x) => x > 0, '> 0');
-  check('desirableWeight', (x) => x >= 0, '≥ 0');
-  check('undesirableWeight', (x) => x >= 0, '≥ 0');
-  if (config.klEstimate !== undefined && config.klEstimate !== 'batch' && config.klEstimate !== 'none') {
-    errors.push(`kto: klEstimate must be 'batch' or 'none' (got ${JSON.stringify(config.klEstimate)})`);
-  }
-  if (errors.length > 0) return E.left(errors);
-  return E.right({
-    beta: config.beta ?? 0.1,
-    desirableWeight: config.desirableWeight ?? 1,
-    undesirableWeight: config.undesirableWeight ?? 1,
-    klEstimate: config.klEstimate ?? 'batch',
-  });
+const KTO_DEFAULTS: ResolvedKtoConfig = { beta: 0.1, desirableWeight: 1, undesirableWeight: 1, klEstimate: 'batch' };
+
+/** Decodes and checks a KTO configuration (types, ranges, unknown keys) and fills in the defaults. */
+export function resolveKtoConfig(config: KtoConfig | unknown = {}): E.Either<string[], ResolvedKtoConfig> {
+  return pipe(
+    decodeWith(KtoConfigCodec)(config),
+    E.bimap((problems) => problems.map((p) => `kto: ${renderProblem(p)}`), (c) => ({ ...KTO_DEFAULTS, ...c })),
+  );
 }
 
 /**

@@ -2,7 +2,7 @@ import {
   div, exp, logSigmoid, mean, minimum, mul, neg, relu, sigmoid, softplus, sort, square, sub, zerosLike,
 } from '@ganpo/autograd';
 import type { Tensor } from '@ganpo/autograd';
-import type { ResolvedPreferenceConfig } from './config.js';
+import type { ReferenceLossName, ResolvedPreferenceConfig } from './config.js';
 import { ldWeights, weightedSequenceLogps, wpoWeights } from './inputs.js';
 import { rewardMetrics } from './metrics.js';
 import { EXP_CLAMP, fScore, negLogSigmoid, smoothedSigmoidLoss } from './numerics.js';
@@ -38,7 +38,7 @@ const scoredMargin = (dc: Tensor, dr: Tensor, c: C): Tensor =>
 const smoothedAt = (d: Tensor, c: C) => smoothedSigmoidLoss(mul(d, c.beta), c.labelSmoothing);
 
 /** One function per loss: docs/objectives.md's per-pair formula, nothing else. */
-export const PAIRWISE: Record<string, (x: PairSequences, c: C) => PerPair> = {
+export const PAIRWISE: Record<ReferenceLossName, (x: PairSequences, c: C) => PerPair> = {
   sigmoid(x, c) {
     const { dc, dr } = logRatios(x);
     let z = mul(scoredMargin(dc, dr, c), c.beta);
@@ -141,7 +141,7 @@ export function pairSequences(input: PairLogps, c: C): PairSequences {
 }
 
 /** A reference-based loss over a batch: per-pair losses, WPO weights if on, batch mean, TRL's metrics. */
-export function pairwiseTerm(name: string, input: PairLogps, c: C): LossTerm {
+export function pairwiseTerm(name: ReferenceLossName, input: PairLogps, c: C): LossTerm {
   const x = pairSequences(input, c);
   const { losses, dc, dr } = PAIRWISE[name](x, c);
   const weighted = c.useWeighting ? mul(losses, wpoWeights(input.tokens!)) : losses;

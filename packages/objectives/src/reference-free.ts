@@ -1,6 +1,6 @@
 import { div, logSigmoid, mean, mul, neg, relu, sub, sum } from '@ganpo/autograd';
 import type { Tensor } from '@ganpo/autograd';
-import type { ResolvedPreferenceConfig } from './config.js';
+import type { ReferenceFreeLossName, ResolvedPreferenceConfig } from './config.js';
 import { meanMetric, rewardMetrics } from './metrics.js';
 import { log1mexp, smoothedSigmoidLoss } from './numerics.js';
 import type { LossTerm, PairLogps } from './types.js';
@@ -19,7 +19,8 @@ const perToken = (input: PairLogps) => ({
   r: div(input.policyRejected, input.rejectedLengths),
 });
 
-export const REFERENCE_FREE: Record<string, (input: PairLogps, c: C) => LossTerm> = {
+/** One function per loss without a reference model (typed by name: a loss missing here is a compile error). */
+export const REFERENCE_FREE: Record<ReferenceFreeLossName, (input: PairLogps, c: C) => LossTerm> = {
   sft(input) {
     const nll = chosenNll(input);
     return { loss: nll, metrics: { nll_loss: nll.detach() } };

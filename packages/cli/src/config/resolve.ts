@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { GanpoConfig as GanpoConfigCodec, type GanpoConfig } from '@ganpo/adversarial';
 import {
+  PREFERENCE_OPTIONS,
   decodePreferenceSpecs,
   type InputRequirements,
   type PreferenceSpec,
@@ -35,13 +36,15 @@ function flagFor(sources: Sources, path: string): string {
   return flag ? ` (set by ${flag})` : '';
 }
 
+/** The option a message of the objectives package is about (`option 'gamma' …`, `beta: expected …`), for its flag. */
+const OPTION_IN_MESSAGE = new RegExp(`(?:option '|\\b)(${[...PREFERENCE_OPTIONS, 'loss'].join('|')})(?:'|:)`);
+
 export function resolveObjective(config: RunConfig, sources: Sources = {}): Pick<ResolvedRun, 'specs' | 'beta' | 'requirements' | 'objectiveText'> {
   const raw = config.preference.objective;
   const decoded = decodePreferenceSpecs(raw);
   if (E.isLeft(decoded)) {
     const details = decoded.left.map((m) => {
-      const key = /option '(\w+)'|at (\w+)|\): (\w+) must/.exec(m);
-      const k = key?.[1] ?? key?.[2] ?? key?.[3];
+      const k = OPTION_IN_MESSAGE.exec(m)?.[1];
       return `preference.objective: ${m}${k ? flagFor(sources, `preference.objective.${k}`) : ''}`;
     });
     throw new ConfigError('invalid objective', details, 'objective names are TRL loss_type strings (sigmoid, ipo, simpo, ...); see `ganpo train --help`');
