@@ -22,15 +22,16 @@ describe('GanpoConfig (io-ts)', () => {
       expect(isLeft(r)).toBe(true);
       if (isLeft(r)) expect(r.left.join('\n')).toMatch(pattern);
     };
-    bad({ lamda: 1 }, /unknown option 'lamda'/);
-    bad({ pooling: 'max' }, /"max" supplied to .*pooling/);
-    bad({ momentum: 1 }, /momentum = 1 must be in \[0, 1\)/);
-    bad({ discSteps: 0 }, /discSteps = 0 must be an integer ≥ 1/);
+    bad({ lamda: 1 }, /GANPO config: lamda: unknown key \(did you mean 'lambda'\?\)/);
+    bad({ pooling: 'max' }, /pooling: expected one of 'masked', 'completion', 'all', got "max"/);
+    bad({ momentum: 1 }, /momentum: expected a number ≥ 0 and < 1, got 1/);
+    bad({ discSteps: 0 }, /discSteps: expected an integer ≥ 1, got 0/);
     bad({ width: 30, heads: 4 }, /divisible/);
     bad({ schedule: 'cosine' }, /totalSteps/);
     bad({ meanGradient: true }, /meanGradient needs means 'batch'/);
-    bad({ instanceNoise: { sigma: 1 } }, /unknown option 'instanceNoise.sigma'/);
-    bad(42, /must be an object/);
+    bad({ instanceNoise: { sigma: 1 } }, /instanceNoise\.sigma: unknown key \(did you mean 'sigma0'\?\)/);
+    bad(42, /GANPO config: \(root\): expected object, got 42/);
+    bad({ lambda: -1, momentum: 2, lamda: 0 }, /lamda: unknown key[\s\S]*lambda: expected a number ≥ 0, got -1[\s\S]*momentum: /);
   });
 
   it('round-trips through encode/decode', () => {

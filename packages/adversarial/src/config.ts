@@ -1,57 +1,27 @@
+import { decodeWith, int, num, oneOf, orString, problem, type Problem, renderProblem, strict } from '@ganpo/codecs';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { PathReporter } from 'io-ts/lib/PathReporter.js';
 
 /**
- * Configuration of the GANPO regularizer, decoded at the edge (CLI flags, config files) with io-ts.
- * `GanpoConfig.decode(input)` accepts a partial object, fills every default, checks ranges and rejects unknown
- * keys (a typo in a config file is an error, not a silently ignored option). Numbers may be given as numeric
- * strings and booleans as "true"/"false", so decoded command-line flags can be passed as they are.
+ * Configuration of the GANPO regularizer, decoded at the edge (CLI flags, config files) with io-ts. The option codecs
+ * below are the single source of each option's type and range; the types, the known keys and the error messages (the
+ * shared formatter of @ganpo/codecs) derive from them. `GanpoConfig.decode(input)` accepts a partial object, fills
+ * every default, checks ranges and rejects unknown keys (a typo in a config file is an error, not a silently ignored
+ * option). Numbers may be given as numeric strings and booleans as "true"/"false", so decoded command-line flags can
+ * be passed as they are.
  */
 
-const numberish = new t.Type<number, number, unknown>(
-  'number',
-  (u): u is number => typeof u === 'number',
-  (u, c) => {
-    if (typeof u === 'number') return Number.isNaN(u) ? t.failure(u, c, `GANPO config: ${pathOf(c)} is NaN`) : t.success(u);
-    if (typeof u === 'string' && u.trim() !== '' && !Number.isNaN(Number(u))) return t.success(Number(u));
-    return t.failure(u, c);
-  },
-  t.identity,
-);
+/** A number (or boolean) that may also be written as text, as command-line flags arrive. */
+const numberIn = (bounds: Parameters<typeof num>[0], integer = false) => orString(num(bounds, { integer }));
+const booleanish = orString(t.boolean);
+const nonNegative = numberIn({ ge: 0 });
+const positive = numberIn({ gt: 0 });
+const positiveInt = numberIn({ ge: 1 }, true);
+const nonNegativeInt = numberIn({ ge: 0 }, true);
+const unitInterval = numberIn({ ge: 0, lt: 1 });
 
-const booleanish = new t.Type<boolean, boolean, unknown>(
-  'boolean',
-  (u): u is boolean => typeof u === 'boolean',
-  (u, c) => (typeof u === 'boolean' ? t.success(u) : u === 'true' ? t.success(true) : u === 'false' ? t.success(false) : t.failure(u, c)),
-  t.identity,
-);
-
-/** The dotted path of a value being decoded (for messages). */
-const pathOf = (c: t.Context): string => c.map((e) => e.key).filter((k) => k !== '').join('.') || '(root)';
-
-/** A number satisfying `ok`, with `what` in the error message. */
-const refined = (base: t.Type<number, number, unknown>, what: string, ok: (n: number) => boolean) =>
-  new t.Type<number, number, unknown>(
-    `number (${what})`,
-    (u): u is number => base.is(u) && ok(u),
-    (u, c) => {
-      const r = base.validate(u, c);
-      if (isLeft(r)) return r;
-      return ok(r.right) ? t.success(r.right) : t.failure(u, c, `GANPO config: ${pathOf(c)} = ${JSON.stringify(u)} must be ${what}`);
-    },
-    t.identity,
-  );
-
-const nonNegative = refined(numberish, '≥ 0', (n) => n >= 0 && Number.isFinite(n));
-const positive = refined(numberish, '> 0', (n) => n > 0 && Number.isFinite(n));
-const positiveInt = refined(numberish, 'an integer ≥ 1', (n) => Number.isInteger(n) && n >= 1);
-const nonNegativeInt = refined(numberish, 'an integer ≥ 0', (n) => Number.isInteger(n) && n >= 0);
-const unitInterval = refined(numberish, 'in [0, 1)', (n) => n >= 0 && n < 1);
-const int = refined(numberish, 'an integer', (n) => Number.isInteger(n));
-
-export const PoolingCodec = t.keyof({ masked: null, completion: null, all: null }, 'Pooling');
-export const MeanModeCodec = t.keyof({ ema: null, batch: null }, 'MeanMode');
+export const PoolingCodec = oneOf(['masked', 'completion', 'all']);
+export const MeanModeCodec = oneOf(['ema', 'batch']);
 /**
  * - `quad`: docs/method.md §4, each discriminator learns a three-way ordering (R_w > P_w > R_l for C_w).
  * - `ragan`: plain RaGAN, each discriminator tells its real set from its policy set (R_w vs P_w, R_l vs P_l).
@@ -59,10 +29,10 @@ export const MeanModeCodec = t.keyof({ ema: null, batch: null }, 'MeanMode');
  *   `wasserstein` adds the WGAN-GP penalty (weight `gpWeight`).
  * The generator term of `quad` and `ragan` is the same L_adv (only its real-set means enter it).
  */
-export const VariantCodec = t.keyof({ quad: null, ragan: null, nonsaturating: null, hinge: null, wasserstein: null }, 'Variant');
-export const ArchitectureCodec = t.keyof({ transformer: null, mlp: null }, 'Architecture');
-export const ScheduleCodec = t.keyof({ constant: null, cosine: null }, 'DiscSchedule');
-export const DTypeCodec = t.keyof({ float32: null, float64: null }, 'DType');
+export const VariantCodec = oneOf(['quad', 'ragan', 'nonsaturating', 'hinge', 'wasserstein']);
+export const ArchitectureCodec = oneOf(['transformer', 'mlp']);
+export const ScheduleCodec = oneOf(['constant', 'cosine']);
+export const DTypeCodec = oneOf(['float32', 'float64']);
 
 const InstanceNoiseFields = {
   /** Initial σ of the Gaussian noise added to every latent the discriminators see (0: off). */
@@ -72,7 +42,7 @@ const InstanceNoiseFields = {
   /** Also perturb the policy latents in the generator term (default true: the critic is trained on noisy inputs). */
   generator: booleanish,
 };
-const InstanceNoisePartial = t.exact(t.partial(InstanceNoiseFields), 'InstanceNoise');
+const InstanceNoisePartial = strict(t.partial(InstanceNoiseFields), 'InstanceNoise');
 
 const fields = {
   /** λ, the adversarial weight (docs/method.md §4; 1.0 in the reference runs). */
@@ -118,53 +88,23 @@ const fields = {
   warmupSteps: nonNegativeInt,
   totalSteps: nonNegativeInt,
   /** Seeds the discriminator weights, dropout and instance noise. */
-  seed: int,
+  seed: orString(int()),
   dtype: DTypeCodec,
 };
 
-const Partial = t.partial(fields);
-export type GanpoConfigInput = t.TypeOf<typeof Partial> & { instanceNoise?: Partial<InstanceNoise> };
+/** The options as a partial object: what a config file or the CLI gives. */
+export const GanpoOptionsCodec = strict(t.partial(fields), 'GanpoConfig');
+/** A (partial) GANPO configuration as written. */
+export type GanpoConfigInput = t.OutputOf<typeof GanpoOptionsCodec>;
+type Options = Required<GanpoConfigInput>;
 
-export interface InstanceNoise {
-  sigma0: number;
-  annealSteps: number;
-  generator: boolean;
-}
+export type InstanceNoise = Required<t.OutputOf<typeof InstanceNoisePartial>>;
+
+/** Options without a default: the rates and sizes that follow the policy's run unless set. */
+type Undefaulted = 'policyLr' | 'discLr' | 'ffDim' | 'totalSteps';
 
 /** The full configuration (every default filled). `policyLr`, `discLr`, `ffDim`, `totalSteps` may stay undefined. */
-export interface GanpoConfig {
-  lambda: number;
-  policyLr?: number;
-  discLr?: number;
-  discSteps: number;
-  architecture: 'transformer' | 'mlp';
-  width: number;
-  discLayers: number;
-  heads: number;
-  ffDim?: number;
-  dropout: number;
-  maxLen: number;
-  pooling: 'masked' | 'completion' | 'all';
-  spectralNorm: boolean;
-  means: 'ema' | 'batch';
-  momentum: number;
-  meanGradient: boolean;
-  variant: 'quad' | 'ragan' | 'nonsaturating' | 'hinge' | 'wasserstein';
-  twoDiscriminators: boolean;
-  r1: number;
-  r2: number;
-  gpWeight: number;
-  instanceNoise: InstanceNoise;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  schedule: 'constant' | 'cosine';
-  warmupSteps: number;
-  totalSteps?: number;
-  seed: number;
-  dtype: 'float32' | 'float64';
-}
+export type GanpoConfig = Omit<Options, Undefaulted | 'instanceNoise'> & Partial<Pick<Options, Undefaulted>> & { instanceNoise: InstanceNoise };
 
 export const defaultGanpoConfig: Readonly<GanpoConfig> = Object.freeze({
   lambda: 1.0,
@@ -194,68 +134,51 @@ export const defaultGanpoConfig: Readonly<GanpoConfig> = Object.freeze({
   warmupSteps: 0,
   seed: 0,
   dtype: 'float32',
-} as GanpoConfig);
+} satisfies GanpoConfig);
 
-const knownKeys = new Set(Object.keys(fields));
-const knownNoiseKeys = new Set(Object.keys(InstanceNoiseFields));
-
-function unknownKeys(u: Record<string, unknown>, c: t.Context): t.ValidationError[] {
-  const errors: t.ValidationError[] = [];
-  for (const k of Object.keys(u)) {
-    if (!knownKeys.has(k)) errors.push({ value: u[k], context: [...c, { key: k, type: t.never, actual: u[k] }], message: `GANPO config: unknown option '${k}'` });
-  }
-  const noise = u.instanceNoise;
-  if (noise && typeof noise === 'object') {
-    for (const k of Object.keys(noise)) {
-      if (!knownNoiseKeys.has(k)) errors.push({ value: noise, context: c, message: `GANPO config: unknown option 'instanceNoise.${k}'` });
-    }
-  }
-  return errors;
-}
-
-function crossChecks(cfg: GanpoConfig): string[] {
-  const problems: string[] = [];
-  if (cfg.architecture === 'transformer' && cfg.width % cfg.heads !== 0) problems.push(`width ${cfg.width} must be divisible by heads ${cfg.heads}`);
-  if (cfg.schedule === 'cosine' && cfg.totalSteps === undefined) problems.push("schedule 'cosine' needs totalSteps");
-  if (cfg.totalSteps !== undefined && cfg.totalSteps < cfg.warmupSteps) problems.push(`totalSteps ${cfg.totalSteps} < warmupSteps ${cfg.warmupSteps}`);
-  if (cfg.meanGradient && cfg.means !== 'batch') problems.push("meanGradient needs means 'batch' (EMA means are constants)");
+/** Constraints between options, each as a problem. */
+function crossChecks(cfg: GanpoConfig): Problem[] {
+  const problems: Problem[] = [];
+  if (cfg.architecture === 'transformer' && cfg.width % cfg.heads !== 0) problems.push(problem('width', `${cfg.width} must be divisible by heads ${cfg.heads}`));
+  if (cfg.schedule === 'cosine' && cfg.totalSteps === undefined) problems.push(problem('totalSteps', "missing: schedule 'cosine' needs totalSteps"));
+  if (cfg.totalSteps !== undefined && cfg.totalSteps < cfg.warmupSteps) problems.push(problem('totalSteps', `${cfg.totalSteps} < warmupSteps ${cfg.warmupSteps}`));
+  if (cfg.meanGradient && cfg.means !== 'batch') problems.push(problem('meanGradient', "meanGradient needs means 'batch' (EMA means are constants)"));
   return problems;
 }
 
 /** Fills defaults into a (valid) partial configuration. */
 export function withDefaults(input: GanpoConfigInput = {}): GanpoConfig {
-  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as GanpoConfigInput;
   return {
     ...defaultGanpoConfig,
     ...defined,
     instanceNoise: { ...defaultGanpoConfig.instanceNoise, ...(input.instanceNoise ?? {}) },
-  } as GanpoConfig;
+  };
 }
 
 /**
- * The io-ts codec: decodes a partial object (or nothing) into a full `GanpoConfig`; encodes a config as plain JSON.
+ * The io-ts codec: decodes a partial object (or nothing) into a full `GanpoConfig` (options, then defaults, then the
+ * constraints between options); encodes a config as plain JSON.
  */
 export const GanpoConfig = new t.Type<GanpoConfig, GanpoConfig, unknown>(
   'GanpoConfig',
-  (u): u is GanpoConfig => typeof u === 'object' && u !== null && !isLeft(Partial.decode(u)) && Object.keys(defaultGanpoConfig).every((k) => k in u),
+  (u): u is GanpoConfig => GanpoOptionsCodec.is(u) && Object.keys(defaultGanpoConfig).every((k) => k in (u as object)),
   (u, c) => {
-    const raw = u === undefined || u === null ? {} : u;
-    if (typeof raw !== 'object' || Array.isArray(raw)) return t.failure(u, c, 'GANPO config: the configuration must be an object');
-    const unknown = unknownKeys(raw as Record<string, unknown>, c);
-    if (unknown.length > 0) return t.failures(unknown);
-    const partial = Partial.validate(raw, c);
-    if (isLeft(partial)) return partial;
-    const cfg = withDefaults(partial.right as GanpoConfigInput);
+    const options = GanpoOptionsCodec.validate(u === undefined || u === null ? {} : u, c);
+    if (isLeft(options)) return options;
+    const cfg = withDefaults(options.right);
     const problems = crossChecks(cfg);
-    return problems.length > 0 ? t.failures(problems.map((message) => ({ value: u, context: c, message: `GANPO config: ${message}` }))) : t.success(cfg);
+    return problems.length > 0
+      ? t.failures(problems.map((p) => ({ value: u, context: [...c, { key: p.path, type: t.never, actual: u }], message: p.reason })))
+      : t.success(cfg);
   },
   (cfg) => JSON.parse(JSON.stringify(cfg)) as GanpoConfig,
 );
 
-/** Decodes a configuration, with one readable message per problem (path included). */
+/** Decodes a configuration, with one readable message per problem (`GANPO config: momentum: expected …`). */
 export function decodeGanpoConfig(input: unknown): Either<string[], GanpoConfig> {
-  const r = GanpoConfig.decode(input);
-  return isLeft(r) ? left(PathReporter.report(r).map((msg) => msg.replace(/^Invalid value/, 'GANPO config: invalid value'))) : right(r.right);
+  const r = decodeWith(GanpoConfig)(input);
+  return isLeft(r) ? left(r.left.map((p) => `GANPO config: ${renderProblem(p)}`)) : right(r.right);
 }
 
 /** `decodeGanpoConfig` for trusted code and tests: throws the joined messages. */

@@ -52,7 +52,7 @@ describe('README example', () => {
   it('the README shows the code this test runs', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const source = readFileSync(new URL('./readme.test.ts', import.meta.url), 'utf8');
-    const block = readme.split('## DPO + GANPO in ten lines')[1].split('```ts')[1].split('```')[0];
+    const block = readme.split('## DPO + GANPO in ten lines')[1].split(/```ts[^\n]*\n/)[1].split('```')[0];
     const code = block.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('import'));
     expect(code.length).toBeLessThanOrEqual(10);
     for (const line of code) expect(source, line).toContain(line);
