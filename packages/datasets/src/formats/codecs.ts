@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { describeValue } from './decodeIssues.js';
+import { describeValue } from '@ganpo/codecs';
 
 /**
  * io-ts codecs for every row shape we read. They check types only; the rules that need several
