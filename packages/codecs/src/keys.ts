@@ -85,10 +85,14 @@ const STRICT = Symbol('strict props');
 
 /**
  * `codec` (an object codec) that also fails on keys it does not declare, one error per unknown key, together with
- * the codec's own errors (all problems at once). Nested object codecs are checked by their own `strict`.
+ * the codec's own errors (all problems at once). Nested object codecs are checked by their own `strict`; an open
+ * object (an intersection with a record) is returned as it is.
  */
 export function strict<C extends t.Mixed>(codec: C, name: string = codec.name): t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown> {
-  const props = propsOf(codec) ?? {};
+  const declared = propsOf(codec);
+  // An open object (an intersection with a record) leaves its keys to whoever reads them: nothing to check here.
+  if (declared === null) return codec;
+  const props = declared;
   const known = Object.keys(props);
   const type = new t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown>(
     name,

@@ -104,7 +104,7 @@ describe('flags', () => {
   it('a bad flag value names the flag and the config path', () => {
     expect(messageOf(() => buildTrainConfig({ lr: 'abc' }))).toContain('--lr (preference.lr): expected a number ≥ 0, got "abc"');
     expect(messageOf(() => buildTrainConfig({ batchSize: '0' }))).toContain('--batch-size (preference.batchSize): expected an integer ≥ 1, got 0');
-    expect(messageOf(() => buildTrainConfig({ temperatures: '0,hot' }))).toContain('--temperatures (eval.temperatures.1)');
+    expect(messageOf(() => buildTrainConfig({ temperatures: '0,hot' }))).toContain('--temperatures (eval.temperatures[1])');
     expect(messageOf(() => buildTrainConfig({ stage: 'dpo' }))).toContain('--stage: expected one of all, sft, preference, got "dpo"');
   });
 

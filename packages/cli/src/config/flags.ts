@@ -172,8 +172,6 @@ export function flagOverrides(opts: Record<string, unknown>, stage: Stage): Flag
     setPath(overrides, 'ganpo.enabled', opts.ganpo);
     flagOf.set('ganpo.enabled', opts.ganpo ? '--ganpo' : '--no-ganpo');
   }
-  // Paths of list items (temperatures.0) report as the list's flag.
-  for (const [path, flag] of [...flagOf]) if (path === 'eval.temperatures') for (let i = 0; i < 64; i++) flagOf.set(`${path}.${i}`, flag);
   return { overrides, flagOf, replacesObjective: opts.objective !== undefined };
 }
 

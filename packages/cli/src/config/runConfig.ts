@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { ConfigError } from '../errors.js';
-import { type ConfigProblem, formatProblem, int, nonEmptyString, nullable, num, oneOf, problemsFromErrors, unknownKeys } from './codecs.js';
+import { type ConfigProblem, formatProblem, int, nonEmptyString, nullable, num, oneOf, problemsFromErrors, strict, unknownKeys } from './codecs.js';
 
 /**
  * The configuration of one `ganpo train` run, as an io-ts codec. A run's configuration is the defaults,
@@ -15,7 +15,7 @@ export const SCHEDULES = ['cosine', 'linear', 'constant'] as const;
 export const DATA_MODES = ['strict', 'skip'] as const;
 
 /** Options of one training loop (SFT or preference). */
-export const LoopCodec = t.type({
+const LoopFields = {
   /** Optimizer steps. With `epochs` set, the steps are derived from the data size instead. */
   steps: int({ ge: 0 }),
   /** Passes over the training data; null: use `steps`. */
@@ -31,10 +31,12 @@ export const LoopCodec = t.type({
   /** Global gradient-norm clipping; 0 turns it off. */
   clip: num({ ge: 0 }),
   weightDecay: num({ ge: 0 }),
-});
-export type LoopConfig = t.TypeOf<typeof LoopCodec>;
+};
+export const LoopCodec = strict(t.type(LoopFields), 'LoopConfig');
+/** A loop's options as written (plain numbers; decoded ones also carry the range brands). */
+export type LoopConfig = t.OutputOf<typeof LoopCodec>;
 
-export const RunConfigCodec = t.type(
+export const RunConfigCodec = strict(t.type(
   {
     /** Which stages to run: `all` is SFT then preference optimisation. */
     stage: oneOf(STAGES),
@@ -43,7 +45,7 @@ export const RunConfigCodec = t.type(
     out: nonEmptyString,
     /** Compute backend: `auto` picks the fastest registered one (`fast` when present, else `cpu`). */
     backend: nonEmptyString,
-    data: t.type({
+    data: strict(t.type({
       /** A preference file or directory of shards; null: the embedded task. */
       path: nullable(nonEmptyString, 'a file path or null (the embedded task)'),
       /** An SFT file (prompt/completion); null: SFT on the chosen responses of `path`, or the task's demos. */
@@ -64,16 +66,16 @@ export const RunConfigCodec = t.type(
        * checked by that package. Used when `path` is null.
        */
       task: t.UnknownRecord,
-    }),
-    model: t.type({
+    })),
+    model: strict(t.type({
       /** A size preset (`tiny`, `small`, ...), one of our checkpoint directories, or a GPT-2-layout directory. */
       init: nonEmptyString,
       /** Dropout for the policy during training (null: the preset's or checkpoint's). */
       dropout: nullable(num({ ge: 0, lt: 1 }), 'a number in [0, 1) or null'),
-    }),
+    })),
     sft: LoopCodec,
-    preference: t.intersection([
-      LoopCodec,
+    preference: strict(t.intersection([
+      t.type(LoopFields),
       t.type({
         /**
          * The preference objective: `{ "loss": "sigmoid", "beta": 0.1, ... }` with any option of the
@@ -81,14 +83,14 @@ export const RunConfigCodec = t.type(
          */
         objective: t.union([t.UnknownRecord, t.UnknownArray], 'an objective object or a list of them'),
       }),
-    ]),
+    ])),
     /**
      * GANPO: `enabled`, plus any option of the adversarial package's GanpoConfig (lambda, discLr, architecture,
      * width, discLayers, heads, dropout, pooling, means, momentum, variant, r1, ...), checked by its codec.
      * The policy's learning rate, warmup, steps and the run seed are filled in from the preference stage.
      */
     ganpo: t.intersection([t.type({ enabled: t.boolean }), t.UnknownRecord], 'a GANPO section with enabled: boolean'),
-    log: t.type({
+    log: strict(t.type({
       /** Steps between metrics lines. */
       interval: int({ ge: 1 }),
       /** Steps between evaluations on held-out pairs (0: only at the end). */
@@ -99,8 +101,8 @@ export const RunConfigCodec = t.type(
       keepCheckpoints: int({ ge: 1 }),
       /** Held-out pairs used by the periodic evaluation (0: all). */
       evalPairs: int({ ge: 0 }),
-    }),
-    eval: t.type({
+    })),
+    eval: strict(t.type({
       /** Held-out prompts sampled for the ground-truth reward (embedded task; 0: all). */
       prompts: int({ ge: 0 }),
       /** Sampling temperatures at which the reward is measured (0 is greedy). */
@@ -109,11 +111,15 @@ export const RunConfigCodec = t.type(
       maxNewTokens: int({ ge: 1 }),
       /** Evaluate at the end of the run and write the results into the report. */
       atEnd: t.boolean,
-    }),
+    })),
   },
   'RunConfig',
-);
-export type RunConfig = t.TypeOf<typeof RunConfigCodec>;
+));
+/**
+ * A run configuration as written (plain values). The codec is its single source: this type, the known keys (unknown
+ * ones are errors, with a suggestion), the ranges (branded in decoded values) and the messages all derive from it.
+ */
+export type RunConfig = t.OutputOf<typeof RunConfigCodec>;
 
 /** A config with any subset of the keys, at any depth. */
 export type PartialRunConfig = { [K in keyof RunConfig]?: RunConfig[K] extends object ? (RunConfig[K] extends unknown[] ? RunConfig[K] : Partial<RunConfig[K]>) : RunConfig[K] };
@@ -215,7 +221,8 @@ export interface Sources {
 }
 
 function describe(p: ConfigProblem, sources: Sources): string {
-  const flag = sources.flags?.get(p.path);
+  // A list item (eval.temperatures[1]) reports as the list's flag.
+  const flag = sources.flags?.get(p.path) ?? sources.flags?.get(p.path.replace(/(\[\d+\])+$/, ''));
   if (flag) return `${flag} (${p.path}): ${p.reason}`;
   return `${sources.file ? `${sources.file}: ` : ''}${formatProblem(p)}`;
 }
@@ -226,11 +233,11 @@ function describe(p: ConfigProblem, sources: Sources): string {
  */
 export function checkConfigKeys(u: unknown, source: string): void {
   if (!isPlainObject(u)) throw new ConfigError(`${source}: a run config must be a JSON object, got ${Array.isArray(u) ? 'an array' : JSON.stringify(u)}`);
-  const problems = unknownKeys(RunConfigCodec as never, u);
+  const problems = unknownKeys(RunConfigCodec, u);
   if (problems.length > 0) {
     throw new ConfigError(
       `${source}: ${problems.length === 1 ? 'an unknown key' : `${problems.length} unknown keys`}`,
-      problems.map(formatProblem),
+      problems.map((p) => formatProblem(p)),
       'see `ganpo train --help` or packages/cli/README.md for the config keys',
     );
   }
@@ -238,10 +245,9 @@ export function checkConfigKeys(u: unknown, source: string): void {
 
 /** Decodes a merged config, reporting every bad value with its path (or flag) and the reason. */
 export function decodeRunConfig(u: unknown, sources: Sources = {}): RunConfig {
-  const unknown = unknownKeys(RunConfigCodec as never, u);
   const decoded = RunConfigCodec.decode(u);
-  const problems = [...unknown, ...(E.isLeft(decoded) ? problemsFromErrors(decoded.left) : [])];
-  if (problems.length > 0 || E.isLeft(decoded)) {
+  if (E.isLeft(decoded)) {
+    const problems = problemsFromErrors(decoded.left);
     throw new ConfigError(
       problems.length === 1 ? 'invalid run configuration' : `invalid run configuration (${problems.length} problems)`,
       problems.map((p) => describe(p, sources)),
