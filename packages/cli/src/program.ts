@@ -1,4 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
+import {
+  BenchFlagsCodec, EvalFlagsCodec, InfoFlagsCodec, MakeTaskFlagsCodec, ReportFlagsCodec, SampleFlagsCodec, StatsFlagsCodec, ValidateFlagsCodec,
+  decodeFlags,
+} from './config/commandFlags.js';
 import { addConfigFlags } from './config/flags.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
 import { type CliIo, processIo, reportError } from './util/io.js';
@@ -119,7 +123,7 @@ Start with:
     .addHelpText('after', EXAMPLES.eval)
     .action(wrap(async () => {
       const m = await import('./commands/evalSample.js');
-      return (flags: unknown) => m.evalCommand(flags as never, io);
+      return (flags: unknown) => m.evalCommand(decodeFlags('eval', EvalFlagsCodec, flags), io);
     }));
 
   program
@@ -139,7 +143,7 @@ Start with:
     .addHelpText('after', EXAMPLES.sample)
     .action(wrap(async () => {
       const m = await import('./commands/evalSample.js');
-      return (flags: unknown) => m.sampleCommand(flags as never, io);
+      return (flags: unknown) => m.sampleCommand(decodeFlags('sample', SampleFlagsCodec, flags), io);
     }));
 
   const data = program.command('data').description('validate, describe and generate preference data').addHelpText('after', EXAMPLES.data);
@@ -153,7 +157,7 @@ Start with:
     .addHelpText('after', '\nExamples:\n  $ ganpo data validate pairs.jsonl\n  $ ganpo data validate shards/ --format hh_rlhf --json\n\nExit code 0: every row is valid; 2: some row is not (or the file cannot be read).')
     .action(wrap(async () => {
       const m = await import('./commands/data.js');
-      return (file: unknown, flags: unknown) => m.validateCommand(file as string, flags as never, io);
+      return (file: unknown, flags: unknown) => m.validateCommand(file as string, decodeFlags('data validate', ValidateFlagsCodec, flags), io);
     }));
   data
     .command('stats')
@@ -166,7 +170,7 @@ Start with:
     .addHelpText('after', '\nExamples:\n  $ ganpo data stats pairs.jsonl\n  $ ganpo data stats pairs.jsonl --tokenizer tokenizer.json --json')
     .action(wrap(async () => {
       const m = await import('./commands/data.js');
-      return (file: unknown, flags: unknown) => m.statsCommand(file as string, flags as never, io);
+      return (file: unknown, flags: unknown) => m.statsCommand(file as string, decodeFlags('data stats', StatsFlagsCodec, flags), io);
     }));
   data
     .command('make-task')
@@ -179,7 +183,7 @@ Start with:
     .addHelpText('after', '\nExamples:\n  $ ganpo data make-task --out task/train.jsonl\n  $ ganpo data make-task --out task/sft.jsonl --split sft\n  $ ganpo data make-task --out-dir task/')
     .action(wrap(async () => {
       const m = await import('./commands/data.js');
-      return (flags: unknown) => m.makeTaskCommand(flags as never, io);
+      return (flags: unknown) => m.makeTaskCommand(decodeFlags('data make-task', MakeTaskFlagsCodec, flags), io);
     }));
 
   program
@@ -194,7 +198,7 @@ Start with:
     .addHelpText('after', EXAMPLES.bench)
     .action(wrap(async () => {
       const m = await import('./commands/benchInfo.js');
-      return (flags: unknown) => m.benchCommand(flags as never, io);
+      return (flags: unknown) => m.benchCommand(decodeFlags('bench', BenchFlagsCodec, flags), io);
     }));
 
   program
@@ -205,7 +209,7 @@ Start with:
     .addHelpText('after', EXAMPLES.info)
     .action(wrap(async () => {
       const m = await import('./commands/benchInfo.js');
-      return (flags: unknown) => m.infoCommand(flags as never, io);
+      return (flags: unknown) => m.infoCommand(decodeFlags('info', InfoFlagsCodec, flags), io);
     }));
 
   program
@@ -215,7 +219,7 @@ Start with:
     .addHelpText('after', EXAMPLES.report)
     .action(wrap(async () => {
       const m = await import('./commands/report.js');
-      return (flags: unknown) => m.reportCommand(flags as never, io);
+      return (flags: unknown) => m.reportCommand(decodeFlags('report', ReportFlagsCodec, flags), io);
     }));
 
   return program;

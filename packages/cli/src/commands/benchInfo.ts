@@ -14,11 +14,12 @@ import { isPreset } from '../train/model.js';
 import { BatchOrder, lrSchedule, preferenceStep, sftStep } from '../train/trainer.js';
 import type { CliIo } from '../util/io.js';
 import { VERSION } from '../version.js';
+import type { BenchFlags, InfoFlags } from '../config/commandFlags.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // ganpo info
 
-export function infoCommand(flags: { backend?: string; json?: boolean }, io: CliIo): number {
+export function infoCommand(flags: InfoFlags, io: CliIo): number {
   const auto = autoBackendName(io.env);
   const chosen = selectBackend(flags.backend ?? 'auto');
   const cpu = cpus();
@@ -52,15 +53,6 @@ export function infoCommand(flags: { backend?: string; json?: boolean }, io: Cli
 
 // ---------------------------------------------------------------------------------------------------------
 // ganpo bench
-
-export interface BenchFlags {
-  model?: string;
-  batchSize?: string;
-  steps?: string;
-  warmup?: string;
-  backend?: string;
-  json?: boolean;
-}
 
 export interface BenchRow {
   readonly name: string;

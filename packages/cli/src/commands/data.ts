@@ -17,6 +17,7 @@ import { DEFAULT_TASK } from '../config/runConfig.js';
 import { ConfigError, DataError, UsageError } from '../errors.js';
 import { EMBEDDED_TASK_SEED, EMBEDDED_TASK_SIZES, resolveTokenizer } from '../train/data.js';
 import type { CliIo } from '../util/io.js';
+import type { ValidateFlags, StatsFlags, MakeTaskFlags } from '../config/commandFlags.js';
 
 /** `ganpo data validate|stats|make-task`: look at data before training on it. */
 
@@ -28,12 +29,6 @@ function checkFormat(format: string | undefined): 'auto' | (typeof FORMAT_NAMES)
 
 function checkPath(file: string): void {
   if (!existsSync(file)) throw new DataError(`${file} does not exist`);
-}
-
-export interface ValidateFlags {
-  format?: string;
-  maxErrors?: string;
-  json?: boolean;
 }
 
 export interface ValidateReport {
@@ -98,13 +93,6 @@ function stats(xs: number[]): { mean: number; min: number; median: number; p95: 
   return { mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: s[0], median: q(0.5), p95: q(0.95), max: s[s.length - 1] };
 }
 
-export interface StatsFlags {
-  format?: string;
-  tokenizer?: string;
-  dataMode?: string;
-  json?: boolean;
-}
-
 /** Counts, lengths in characters and tokens, duplicates and length bias of a data file. */
 export async function statsCommand(file: string, flags: StatsFlags, io: CliIo): Promise<number> {
   checkPath(file);
@@ -165,14 +153,6 @@ export async function statsCommand(file: string, flags: StatsFlags, io: CliIo): 
 }
 
 // ---------------------------------------------------------------------------------------------------------
-
-export interface MakeTaskFlags {
-  out?: string;
-  outDir?: string;
-  split?: string;
-  seed?: string;
-  json?: boolean;
-}
 
 const SPLITS = ['train', 'eval', 'sft', 'heldout'] as const;
 

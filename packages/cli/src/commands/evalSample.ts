@@ -17,6 +17,7 @@ import { loadRunData } from '../train/data.js';
 import { loadModelDir } from '../train/model.js';
 import { type CliIo, readJsonFile } from '../util/io.js';
 import { Progress, progressModeFor } from '../util/progress.js';
+import type { EvalFlags, SampleFlags } from '../config/commandFlags.js';
 
 /** A run directory's config, checked. */
 export function readRunConfig(runDir: string): RunConfig {
@@ -44,19 +45,6 @@ const numberFlag = (v: unknown, flag: string, check: (n: number) => boolean, wha
 
 // ---------------------------------------------------------------------------------------------------------
 // ganpo eval
-
-export interface EvalFlags {
-  run: string;
-  temperatures?: string;
-  prompts?: string;
-  pairs?: string;
-  maxNewTokens?: string;
-  seed?: string;
-  backend?: string;
-  write?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-}
 
 export async function evalCommand(flags: EvalFlags, io: CliIo): Promise<number> {
   const runDir = flags.run;
@@ -124,20 +112,6 @@ export async function evalCommand(flags: EvalFlags, io: CliIo): Promise<number> 
 
 // ---------------------------------------------------------------------------------------------------------
 // ganpo sample
-
-export interface SampleFlags {
-  run?: string;
-  model?: string;
-  prompt: string;
-  temperature?: string;
-  topP?: string;
-  topK?: string;
-  n?: string;
-  seed?: string;
-  maxNewTokens?: string;
-  backend?: string;
-  json?: boolean;
-}
 
 export async function sampleCommand(flags: SampleFlags, io: CliIo): Promise<number> {
   if (!flags.run && !flags.model) throw new UsageError('ganpo sample needs --run DIR (a training run) or --model DIR (a model directory)');
