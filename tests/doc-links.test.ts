@@ -61,7 +61,9 @@ describe('the link checker', () => {
 
 describe('the repository', () => {
   it('has no markdown link or code comment pointing outside it or to a missing file', () => {
-    const files = trackedFiles(ROOT);
+    // The checker and the suites that test checkers name bad references on purpose.
+    const examples = new Set(['tests/doc-links.test.ts', 'tests/helpers/docLinks.ts', 'tests/readme-blocks.test.ts']);
+    const files = trackedFiles(ROOT).filter((f) => !examples.has(f));
     expect(files.length).toBeGreaterThan(100);
     expect(checkRepository(repoOf(ROOT, files), files).map(renderProblem)).toEqual([]);
   });
