@@ -87,7 +87,7 @@ export async function benchCommand(flags: BenchFlags, io: CliIo): Promise<number
   const task = embeddedTask({ seed: EMBEDDED_TASK_SEED, nSft: 512, nTrain: 512, nEval: 0, nHeldOut: 0 });
   const modelConfig = presetConfig(modelName, { vocabSize: tokenizer.vocabSize, contextLength: Math.max(MODEL_PRESETS[modelName].contextLength, maxLength) });
   const objectiveParts = resolveObjective(config);
-  const objective = preferenceObjective(objectiveParts.specs as never);
+  const objective = preferenceObjective(objectiveParts.specs);
   const rows: BenchRow[] = [];
   const total = warmup + steps;
   const variants: { name: string; kind: 'sft' | 'dpo' | 'ganpo' }[] = [

@@ -71,7 +71,7 @@ export async function evalCommand(flags: EvalFlags, io: CliIo): Promise<number> 
   if (!tokenizer) throw new ConfigError(`${policyDir}: no tokenizer.json`);
   const data = await loadRunData(config);
   const run = resolveRun(config, config.preference.steps);
-  const objective = preferenceObjective(run.specs as never, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
+  const objective = preferenceObjective(run.specs, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
   const maxLength = Math.min(config.data.maxLength, policy.model.config.contextLength);
   const result: EvalResult = evaluate({
     policy: policy.model,
