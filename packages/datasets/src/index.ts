@@ -54,7 +54,7 @@ export type { TaskPair, TaskPairMeta, TaskDemonstration, TaskDemonstrationMeta }
 export { flipPreferenceLabels, labelNoiseCount } from './task/labelNoise.js';
 export { embeddedTask } from './task/embeddedTask.js';
 export type { EmbeddedTask } from './task/embeddedTask.js';
-export { resolveEmbeddedTaskOptions } from './task/embeddedTaskOptions.js';
+export { EmbeddedTaskOptionsCodec, decodeEmbeddedTaskOptions, resolveEmbeddedTaskOptions } from './task/embeddedTaskOptions.js';
 export type { EmbeddedTaskOptions, ResolvedEmbeddedTaskOptions, LengthRange } from './task/embeddedTaskOptions.js';
 export { toTrlRows, toTrlPromptCompletionRows, writeEmbeddedTask } from './task/trlRows.js';
 export type { EmbeddedTaskFiles } from './task/trlRows.js';

@@ -3,8 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import {
   byteTokenizer,
   embeddedTask,
-  resolveEmbeddedTaskOptions,
-  type EmbeddedTaskOptions,
+  decodeEmbeddedTaskOptions,
   isFormatName,
   isPreferenceExample,
   isSftExample,
@@ -21,7 +20,6 @@ import {
   type Tokenizer,
 } from '@ganpo/datasets';
 import { Gpt2Tokenizer } from '@ganpo/models';
-import { suggest } from '../config/codecs.js';
 import type { RunConfig } from '../config/runConfig.js';
 import { ConfigError, DataError } from '../errors.js';
 
@@ -58,21 +56,10 @@ export interface RunData {
 export const EMBEDDED_TASK_SEED = 0;
 export const EMBEDDED_TASK_SIZES = { nSft: 2000, nTrain: 1000, nEval: 200, nHeldOut: 200 } as const;
 
-const TASK_KEYS = ['seed', 'nSft', 'nTrain', 'nEval', 'nHeldOut', 'sftAccuracy', 'pairAccuracy', 'labelNoise', 'trainLengths', 'evalLengths', 'taskMix', 'corruptionMix'];
-
 export function embeddedTaskData(options: Record<string, unknown> = {}): RunData {
-  const unknown = Object.keys(options).filter((k) => !TASK_KEYS.includes(k));
-  if (unknown.length > 0) {
-    throw new ConfigError(
-      'invalid embedded task options',
-      unknown.map((k) => {
-        const hint = suggest(k, TASK_KEYS);
-        return `data.task.${k}: unknown key${hint ? ` (did you mean '${hint}'?)` : ''}; known keys here: ${TASK_KEYS.join(', ')}`;
-      }),
-    );
-  }
-  const resolved = resolveEmbeddedTaskOptions({ seed: EMBEDDED_TASK_SEED, ...EMBEDDED_TASK_SIZES, ...options } as EmbeddedTaskOptions);
-  if (E.isLeft(resolved)) throw new ConfigError(`data.task: ${resolved.left.replace(/^embedded task: /, '')}`);
+  // The datasets package's codec checks the knobs (unknown keys included); problems are reported at their path.
+  const resolved = decodeEmbeddedTaskOptions({ seed: EMBEDDED_TASK_SEED, ...EMBEDDED_TASK_SIZES, ...options });
+  if (E.isLeft(resolved)) throw new ConfigError('invalid embedded task options', resolved.left.map((p) => `data.task${p.path ? `.${p.path}` : ''}: ${p.reason}`));
   const task = embeddedTask(resolved.right);
   return {
     kind: 'embedded',

@@ -85,9 +85,9 @@ describe('embeddedTask', () => {
       message = (e as Error).message;
     }
     expect(message).toMatch(/^embedded task: /);
-    expect(message).toContain('labelNoise must be in [0, 1], got 2');
-    expect(message).toContain('trainLengths must have integers 1 ≤ min ≤ max');
-    expect(message).toContain('taskMix: unknown key "bogus"');
+    expect(message).toContain('labelNoise: expected a number ≥ 0 and ≤ 1, got 2');
+    expect(message).toContain('trainLengths: expected integers with 1 ≤ min ≤ max, got {"min":4,"max":2}');
+    expect(message).toContain("taskMix.bogus: unknown key; known keys here: ");
     expect(() => embeddedTask({ seed: 1, pairAccuracy: 1 })).toThrow(/every pair would be a tie/);
   });
 
