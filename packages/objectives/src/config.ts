@@ -184,7 +184,7 @@ const withoutUndefined = (u: unknown): unknown =>
  * Decodes and checks `config` for loss `name` and fills in the defaults. Every problem is reported (types, ranges,
  * unknown keys, options the loss does not read, loss-specific ranges), each as one line naming the loss and the option.
  */
-export function resolvePreferenceConfig(name: PreferenceLossName, config: PreferenceConfig | unknown = {}): E.Either<string[], ResolvedPreferenceConfig> {
+export function resolvePreferenceConfig(name: PreferenceLossName, config: unknown = {}): E.Either<string[], ResolvedPreferenceConfig> {
   const where = `preferenceLoss('${name}')`;
   if (!(PREFERENCE_LOSS_NAMES as readonly string[]).includes(name)) {
     return E.left([`unknown preference loss '${String(name)}'; expected one of ${PREFERENCE_LOSS_NAMES.join(', ')}`]);

@@ -28,7 +28,7 @@ export type ResolvedKtoConfig = Required<KtoConfig>;
 const KTO_DEFAULTS: ResolvedKtoConfig = { beta: 0.1, desirableWeight: 1, undesirableWeight: 1, klEstimate: 'batch' };
 
 /** Decodes and checks a KTO configuration (types, ranges, unknown keys) and fills in the defaults. */
-export function resolveKtoConfig(config: KtoConfig | unknown = {}): E.Either<string[], ResolvedKtoConfig> {
+export function resolveKtoConfig(config: unknown = {}): E.Either<string[], ResolvedKtoConfig> {
   return pipe(
     decodeWith(KtoConfigCodec)(config),
     E.bimap((problems) => problems.map((p) => `kto: ${renderProblem(p)}`), (c) => ({ ...KTO_DEFAULTS, ...c })),
