@@ -20,10 +20,12 @@ export type { LineError } from './io/lineErrors.js';
 export { writeJsonl } from './io/writeJsonl.js';
 
 // Tokenizers.
-export type { Tokenizer, TokenizerJson, ByteTokenizerJson, BpeTokenizerJson } from './tokenizers/tokenizer.js';
-export { byteTokenizer, BYTE_PAD, BYTE_BOS, BYTE_EOS, BYTE_VOCAB_SIZE } from './tokenizers/byteTokenizer.js';
-export { bpeTokenizerFromJson, tokenizerJsonFromVocabAndMerges, loadBpeTokenizer } from './tokenizers/bpeTokenizer.js';
-export type { SpecialTokenChoice, BpeFiles } from './tokenizers/bpeTokenizer.js';
+export type { Tokenizer, TokenizerJson, ByteTokenizerJson, HfTokenizerJson, LegacyBpeTokenizerJson, DecodeOptions, SpecialTokenNames } from './tokenizers/tokenizer.js';
+export { byteTokenizer, BYTE_PAD, BYTE_BOS, BYTE_EOS, BYTE_VOCAB_SIZE, BYTE_SPECIAL_TOKENS } from './tokenizers/byteTokenizer.js';
+export { hfTokenizerFromJson, type HfTokenizerOptions } from './tokenizers/hfTokenizer.js';
+export { loadHfTokenizer, type HfTokenizerSource } from './tokenizers/loadHfTokenizer.js';
+export { tokenizerJsonFromVocabAndMerges } from './tokenizers/gpt2VocabMerges.js';
+export { byteLevelTokenizerJson, bytesToUnicode } from './tokenizers/byteLevelJson.js';
 export { tokenizerFromJSON } from './tokenizers/tokenizerFromJson.js';
 
 // Batching.
