@@ -1,5 +1,5 @@
 // Formats: one normalized example type out of every supported row shape.
-export type { PreferenceExample, SftExample, UnpairedExample, DatasetExample, ExampleMeta } from './formats/examples.js';
+export type { PreferenceExample, SftExample, UnpairedExample, DatasetExample, ExampleMeta, PairMessages, SequenceMessages } from './formats/examples.js';
 export { isPreferenceExample, isSftExample, isUnpairedExample } from './formats/examples.js';
 export { FORMAT_NAMES, ROW_FORMATS, isFormatName, detectFormat, decodeRow, rowFormat } from './formats/rowFormats.js';
 export type { FormatName, RowFormat, RowDecodeResult } from './formats/rowFormats.js';
@@ -7,6 +7,8 @@ export type { Issue } from './formats/decodeIssues.js';
 export { renderIssue } from './formats/decodeIssues.js';
 export type { Message } from './formats/chatTemplate.js';
 export { renderPrompt, renderCompletion, renderTurn, ASSISTANT_HEADER } from './formats/chatTemplate.js';
+export { compileChatTemplate, type HfChatTemplate, type ChatSegment } from './formats/hfChatTemplate.js';
+export { chatTemplateOf, conversationPrompt, conversationCompletion, ChatTemplateError, type ConversationPrompt } from './batching/chatTokenize.js';
 export { implicitPromptLength, commonMessagePrefixLength } from './formats/commonPrefix.js';
 export { splitHhTranscript } from './formats/hhRlhf.js';
 export * as codecs from './formats/codecs.js';
