@@ -96,7 +96,8 @@ describe('GPT-2 byte-level BPE (@huggingface/tokenizers) on the fixture vocabula
   });
 
   it('explains unusable files', () => {
-    expect(hfTokenizerFromJson({ model: { type: 'WordPiece' } })).toEqual(E.left(expect.stringMatching(/^not a BPE tokenizer\.json: model\.type/)));
+    expect(hfTokenizerFromJson({ model: {} })).toEqual(E.left(expect.stringMatching(/^not a tokenizer\.json: model\.type/)));
+    expect(hfTokenizerFromJson({ model: { type: 'WordPiece' } })).toEqual(E.left(expect.stringMatching(/^cannot build the tokenizer: /)));
     expect(hfTokenizerFromJson(JSON.parse(readFileSync(join(bpeDir, 'tokenizer.json'), 'utf8')), { bos: '<nope>' })).toEqual(
       E.left('bos token "<nope>" is not in the vocabulary'),
     );
