@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bytesToUnicode, CausalLM, encodeSafetensors } from '@ganpo/models';
+import { bytesToUnicode } from '@ganpo/datasets';
+import { CausalLM, encodeSafetensors } from '@ganpo/models';
 import { ganpo, missingBuild, readMetricLines, tempDir } from './helpers/cli.js';
 
 /**
@@ -67,7 +68,7 @@ describe('ganpo train --model GPT2_DIR (end to end)', () => {
     expect(r.code).toBe(0);
     expect(readMetricLines(out).map((l) => l.step)).toEqual([1, 2]);
     const tokenizer = JSON.parse(readFileSync(join(out, 'policy', 'tokenizer.json'), 'utf8'));
-    expect(tokenizer.type).toBe('gpt2-bpe');
+    expect(tokenizer.kind).toBe('hf');
     const s = await ganpo(['sample', '--run', out, '--prompt', 'reverse: ab\n', '--max-new-tokens', '4', '--json']);
     expect(s.code).toBe(0);
     expect(JSON.parse(s.stdout).samples).toHaveLength(1);
