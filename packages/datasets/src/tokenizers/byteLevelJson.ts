@@ -1,3 +1,5 @@
+import { specialAddedToken } from './hfTokenizer.js';
+
 /** GPT-2's reversible map from the 256 bytes to printable characters (the byte-level alphabet). */
 export function bytesToUnicode(): string[] {
   const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
@@ -19,7 +21,7 @@ export function byteLevelTokenizerJson(specials: ReadonlyArray<{ readonly id: nu
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: specials.map(({ id, content }) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: specials.map(({ id, content }) => specialAddedToken(id, content)),
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
     post_processor: null,

@@ -30,6 +30,9 @@ type AddedToken = t.TypeOf<typeof AddedTokenCodec>;
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** An added-token entry with every field the Rust library requires when it reads the saved file. */
+export const specialAddedToken = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+
 /**
  * A tokenizer from the content of a Hugging Face `tokenizer.json` (any model, normalizer, pre-tokenizer
  * and decoder @huggingface/tokenizers implements: BPE, WordPiece, Unigram, …). Left: why it is not usable.
@@ -59,7 +62,7 @@ export function hfTokenizerFromJson(json: unknown, options: HfTokenizerOptions =
     if (!table.has(name)) table.set(name, next++); // none of the usual names: a new id after the vocabulary
     // BOS/EOS/PAD are always special added tokens (as transformers makes them), kept in the saved file.
     const entry = added.find((a) => a.content === name);
-    if (entry === undefined) added.push({ id: table.get(name)!, content: name, special: true });
+    if (entry === undefined) added.push(specialAddedToken(table.get(name)!, name));
     else if (entry.special !== true) added[added.indexOf(entry)] = { ...entry, special: true };
     return E.right(name);
   };

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { byteTokenizer } from './byteTokenizer.js';
 import { tokenizerJsonFromVocabAndMerges } from './gpt2VocabMerges.js';
-import { hfTokenizerFromJson } from './hfTokenizer.js';
+import { hfTokenizerFromJson, specialAddedToken } from './hfTokenizer.js';
 import type { Tokenizer } from './tokenizer.js';
 
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -26,7 +26,7 @@ function fromLegacyGpt2Json(o: Record<string, unknown>): E.Either<string, Tokeni
   if (E.isLeft(bos)) return bos;
   if (E.isLeft(eos)) return eos;
   if (E.isLeft(pad)) return pad;
-  const json = { ...(built.right as object), added_tokens: added.map(([content, id]) => ({ id, content, special: true })) };
+  const json = { ...(built.right as object), added_tokens: added.map(([content, id]) => specialAddedToken(id, content)) };
   return hfTokenizerFromJson(json, { bos: bos.right, eos: eos.right, pad: pad.right });
 }
 
