@@ -26,7 +26,7 @@ function fromLegacyGpt2Json(o: Record<string, unknown>): E.Either<string, Tokeni
   if (E.isLeft(bos)) return bos;
   if (E.isLeft(eos)) return eos;
   if (E.isLeft(pad)) return pad;
-  const json = { ...(built.right as object), added_tokens: added.map(([content, id]) => specialAddedToken(id, content)) };
+  const json = { ...(built.right as object), added_tokens: added.map(([content, id]) => specialAddedToken(id as number, content)) };
   return hfTokenizerFromJson(json, { bos: bos.right, eos: eos.right, pad: pad.right });
 }
 
