@@ -21,12 +21,13 @@ const anyText = fc.string({ unit: 'binary', maxLength: 64 });
 const CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}";
 const ids = (t: Tokenizer) => [t.bos, t.eos, t.pad, t.vocabSize];
 
+const saved = (tok: Tokenizer) => {
+  const dir = tempDir();
+  tok.saveHfFiles(dir);
+  return dir;
+};
+
 describe('saveHfFiles', () => {
-  const saved = (tok: Tokenizer) => {
-    const dir = tempDir();
-    tok.saveHfFiles(dir);
-    return dir;
-  };
 
   test.prop([anyText], { numRuns: 30 })('the byte tokenizer saved as a byte-level tokenizer.json encodes and decodes exactly as it does', (s) => {
     const bytes = byteTokenizer();
@@ -93,6 +94,22 @@ describe('loading a Hugging Face model directory', () => {
     );
     expect(ids(tok)).toEqual([285, 285, 285, 286]);
     expect(tok.chatTemplate).toBe(CHATML);
+  });
+
+  it("declares a GPT-2-style directory's added tokens from added_tokens_decoder (vocab.json + merges.txt have none)", () => {
+    const dir = tempDir();
+    for (const f of ['vocab.json', 'merges.txt']) writeFileSync(join(dir, f), readFileSync(join(bpeDir, f)));
+    const decoder = { '286': { content: '<|im_start|>', special: true }, '287': { content: '<|im_end|>', special: true } };
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|im_end|>', added_tokens_decoder: decoder, chat_template: CHATML }));
+    const tok = right(loadHfTokenizer(dir));
+    expect(ids(tok)).toEqual([285, 287, 287, 288]);
+    expect(tok.encodeMarkup('<|im_start|>user\n')).toEqual([286, ...tok.encode('user\n')]);
+    expect(tok.encode('<|im_start|>')).not.toContain(286);
+    const again = right(loadHfTokenizer(saved(tok)));
+    expect(again.encodeMarkup('<|im_start|>x<|im_end|>')).toEqual(tok.encodeMarkup('<|im_start|>x<|im_end|>'));
+    expect(loadHfTokenizer(modelDir({ added_tokens_decoder: { x: { content: 'a' } } }))).toEqual(
+      E.left(expect.stringMatching(/added_tokens_decoder\.x: expected a numeric id and \{"content": string\}/)),
+    );
   });
 
   it('reads chat_template.jinja when tokenizer_config.json has no template', () => {

@@ -41,15 +41,42 @@ function chatTemplateOf(value: unknown, source: string): string | undefined {
   throw new Error(`${source}: chat_template: expected a string or a list of {name, template}`);
 }
 
-/** BOS/EOS/PAD names and the chat template of a model directory (tokenizer_config.json, else special_tokens_map.json). */
-function directoryOptions(dir: string): HfTokenizerOptions {
+interface DirectoryOptions extends HfTokenizerOptions {
+  /** tokenizer_config.json's `added_tokens_decoder` (how directories without a tokenizer.json declare added tokens). */
+  readonly addedTokens?: ReadonlyArray<Record<string, unknown> & { id: number; content: string }>;
+}
+
+/** `added_tokens_decoder`: {"id": {"content": …, "special": …, …}}. */
+function addedTokensOf(value: unknown, source: string): DirectoryOptions['addedTokens'] {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`${source}: added_tokens_decoder: expected an object of id → token`);
+  return Object.entries(value as Record<string, unknown>).map(([id, token]) => {
+    const t = token as { content?: unknown };
+    if (!/^\d+$/.test(id) || typeof t?.content !== 'string') throw new Error(`${source}: added_tokens_decoder.${id}: expected a numeric id and {"content": string}`);
+    return { ...(token as Record<string, unknown>), id: Number(id), content: t.content };
+  });
+}
+
+/** Added tokens the directory declares that the tokenizer.json content lacks, appended to it. */
+function withAddedTokens(json: unknown, declared: DirectoryOptions['addedTokens']): unknown {
+  if (!declared || typeof json !== 'object' || json === null) return json;
+  const present = ((json as { added_tokens?: { id: number }[] }).added_tokens ?? []) as { id: number }[];
+  const ids = new Set(present.map((a) => a.id));
+  const extra = declared.filter((a) => !ids.has(a.id)).map((a) => ({ single_word: false, lstrip: false, rstrip: false, normalized: false, special: false, ...a }));
+  return extra.length === 0 ? json : { ...json, added_tokens: [...present, ...extra] };
+}
+
+/** BOS/EOS/PAD names, added tokens and the chat template of a model directory (tokenizer_config.json, else special_tokens_map.json). */
+function directoryOptions(dir: string): DirectoryOptions {
   const configPath = join(dir, 'tokenizer_config.json');
   const mapPath = join(dir, 'special_tokens_map.json');
   const source = existsSync(configPath) ? configPath : existsSync(mapPath) ? mapPath : null;
   if (source === null) return {};
   const o = readJson(source) as Record<string, unknown>;
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error(`${source}: expected a JSON object`);
-  const options: { -readonly [K in keyof HfTokenizerOptions]: HfTokenizerOptions[K] } = {};
+  const options: { -readonly [K in keyof DirectoryOptions]: DirectoryOptions[K] } = {};
+  const addedTokens = addedTokensOf(o.added_tokens_decoder, source);
+  if (addedTokens !== undefined) options.addedTokens = addedTokens;
   for (const role of ['bos', 'eos', 'pad'] as const) {
     const name = tokenName(o[`${role}_token`], `${role}_token`, source);
     if (name !== undefined) options[role] = name;
@@ -64,13 +91,13 @@ function directoryOptions(dir: string): HfTokenizerOptions {
 
 /**
  * Loads a tokenizer from local files (no network). A directory is read as a Hugging Face model directory:
- * `tokenizer.json` (else `vocab.json` + `merges.txt`), BOS/EOS/PAD and `chat_template` from
- * `tokenizer_config.json`. `overrides` win over the files. Left: a message naming the file at fault.
+ * `tokenizer.json` (else `vocab.json` + `merges.txt`), BOS/EOS/PAD, `chat_template` and the added tokens of
+ * `added_tokens_decoder` (those the tokenizer.json lacks) from `tokenizer_config.json`. `overrides` win over the files. Left: a message naming the file at fault.
  */
 export function loadHfTokenizer(source: HfTokenizerSource, overrides: HfTokenizerOptions = {}): E.Either<string, Tokenizer> {
   try {
     let json: unknown;
-    let options: HfTokenizerOptions = {};
+    let options: DirectoryOptions = {};
     let where: string;
     let files: { readonly tokenizerJson: string } | { readonly vocab: string; readonly merges: string };
     if (typeof source === 'string') {
@@ -91,7 +118,8 @@ export function loadHfTokenizer(source: HfTokenizerSource, overrides: HfTokenize
       if (E.isLeft(built)) return E.left(built.left.replace(/^vocab\.json/, files.vocab).replace(/^merges\.txt/, files.merges));
       json = built.right;
     }
-    return E.mapLeft((m: string) => `${where}: ${m}`)(hfTokenizerFromJson(json, { ...options, ...overrides }));
+    const { addedTokens, ...names } = options;
+    return E.mapLeft((m: string) => `${where}: ${m}`)(hfTokenizerFromJson(withAddedTokens(json, addedTokens), { ...names, ...overrides }));
   } catch (e) {
     return E.left(e instanceof Error ? e.message : String(e));
   }
