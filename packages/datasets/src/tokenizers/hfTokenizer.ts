@@ -86,12 +86,15 @@ export function hfTokenizerFromJson(json: unknown, options: HfTokenizerOptions =
     return E.left(`cannot build the tokenizer: ${errorText(e)}`);
   }
   const vocabSize = next;
+  // WordPiece/Unigram models map unknown text to their unk token, a special token the text path may return.
+  const unkName = (checked.right.model as { unk_token?: unknown }).unk_token;
+  const unkId = typeof unkName === 'string' ? table.get(unkName) : undefined;
   const checkIds = (out: number[], text: string, what: string): number[] => {
     for (let i = 0; i < out.length; i++) {
       const id = out[i] as number | undefined;
       if (id === undefined || id === null)
         throw new RangeError(`${what}: the text ${JSON.stringify(text.slice(0, 40))} has a piece the vocabulary lacks and the model has no unk token`);
-      if (what === 'encode' && specialIds.has(id)) throw new Error(`encode: text produced special token id ${id}; the vocabulary's merges reach a special token`);
+      if (what === 'encode' && specialIds.has(id) && id !== unkId) throw new Error(`encode: text produced special token id ${id}; the vocabulary's merges reach a special token`);
     }
     return out;
   };

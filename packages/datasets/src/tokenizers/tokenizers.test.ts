@@ -104,3 +104,25 @@ describe('GPT-2 byte-level BPE (@huggingface/tokenizers) on the fixture vocabula
     expect(E.isLeft(loadHfTokenizer({ tokenizerJson: join(bpeDir, 'missing.json') }))).toBe(true);
   });
 });
+
+describe('other tokenizer.json models (normalizer, pre-tokenizer, unk)', () => {
+  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const wordPiece = {
+    version: '1.0',
+    added_tokens: [special(0, '[PAD]'), special(1, '[UNK]'), special(2, '[CLS]'), special(3, '[SEP]')],
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: null,
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: false },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: { '[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3, hello: 4, world: 5, '##s': 6, '[': 7, ']': 8, sep: 9 } },
+  };
+  const bert = right(hfTokenizerFromJson(wordPiece, { bos: '[CLS]', eos: '[SEP]', pad: '[PAD]' }));
+
+  it('lowercases, splits on punctuation, maps unknown words to [UNK], and keeps [SEP] in text as text', () => {
+    expect([bert.bos, bert.eos, bert.pad, bert.vocabSize]).toEqual([2, 3, 0, 10]);
+    expect(bert.encode('Hello Worlds zzz')).toEqual([4, 5, 6, 1]);
+    expect(bert.encode('[SEP]')).toEqual([7, 9, 8]);
+    expect(bert.encodeMarkup('[SEP]')).toEqual([3]);
+    expect(bert.decode([2, 4, 5, 6, 3])).toBe('hello worlds');
+  });
+});
