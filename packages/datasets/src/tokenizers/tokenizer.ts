@@ -64,7 +64,7 @@ export interface HfTokenizerJson {
   readonly version: 1;
   /** The Hugging Face `tokenizer.json` content, as loaded. */
   readonly tokenizer: unknown;
-  /** Token strings used as BOS, EOS and PAD (possibly appended to the vocabulary, see `appended`). */
+  /** Token strings used as BOS, EOS and PAD (tokens appended after the vocabulary are in `tokenizer.added_tokens`). */
   readonly special: SpecialTokenNames;
   readonly chatTemplate?: string;
 }
