@@ -37,6 +37,7 @@ describe('ranged numbers', () => {
   it('orString accepts a number or boolean written as text, and nothing else', () => {
     const n = orString(num({ ge: 0 }));
     expect(n.decode('0.5')).toEqual(E.right(0.5));
+    expect(n.decode('.5')).toEqual(E.right(0.5));
     expect(n.decode(2)).toEqual(E.right(2));
     expect(E.isLeft(n.decode('-1'))).toBe(true);
     expect(E.isLeft(n.decode('abc'))).toBe(true);

@@ -45,24 +45,19 @@ export function num<N extends string = string>(bounds: Bounds = {}, options: { i
 export const int = <N extends string = string>(bounds: Bounds = {}, name?: N): RangedNumber<N> => num(bounds, { integer: true, name });
 
 /**
- * `codec`, also accepting its value written as a string (`"0.5"`, `"true"`): command-line flags arrive as text.
- * The string is parsed as JSON and the result decoded by `codec`; anything else fails as `codec` would.
+ * `codec`, also accepting its value written as a string (`"0.5"`, `".5"`, `"true"`): command-line flags arrive as
+ * text. A numeric string (as `Number` reads it) becomes a number and `"true"`/`"false"` a boolean, then `codec`
+ * decodes the result; anything else fails as `codec` would.
  */
 export function orString<C extends t.Mixed>(codec: C): t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown> {
+  const fromText = (u: string): unknown => {
+    if (u === 'true' || u === 'false') return u === 'true';
+    return u.trim() !== '' && !Number.isNaN(Number(u)) ? Number(u) : u;
+  };
   return new t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown>(
     codec.name,
     codec.is,
-    (u, c) => {
-      if (typeof u === 'string' && u.trim() !== '') {
-        try {
-          const parsed: unknown = JSON.parse(u);
-          if (typeof parsed === 'number' || typeof parsed === 'boolean') return codec.validate(parsed, c);
-        } catch {
-          // not a number or boolean: fall through to the codec's own failure
-        }
-      }
-      return codec.validate(u, c);
-    },
+    (u, c) => codec.validate(typeof u === 'string' ? fromText(u) : u, c),
     codec.encode,
   );
 }
