@@ -1,6 +1,6 @@
 import { Linear, type Module, type Rng, type Tensor, bmm, dropout, mul, noGrad } from '@ganpo/autograd';
 import type { LoraConfig } from './config.js';
-import type { CausalLM } from './model.js';
+import { CausalLM } from './model.js';
 
 /**
  * LoRA (Hu et al. 2021) as PEFT does it: each target Linear W gets y = W·x + (alpha/r)·B·A·dropout(x), with
@@ -118,4 +118,17 @@ export function loraReference(model: CausalLM): CausalLM {
     unfreeze: { value: self },
   });
   return view;
+}
+
+/** A new model without adapters whose weights are the base plus each adapter's update (for export). */
+export function mergeLora(model: CausalLM): CausalLM {
+  const merged = new CausalLM({ ...model.config, lora: null }, { dtype: model.dtype });
+  const own = merged.stateDict();
+  const updates = new Map(loraLayers(model).map(({ path, layer, a, b, scale }) => [`${path}.weight`, update(layer, a, b, scale).data]));
+  for (const [name, t] of Object.entries(model.stateDict())) {
+    if (!(name in own)) continue;
+    const delta = updates.get(name);
+    own[name].assign(delta ? t.data.map((w, i) => w + delta[i]) : t.data.slice());
+  }
+  return merged.eval();
 }
