@@ -104,7 +104,7 @@ export { Gpt2Tokenizer, TokenizerFileError, bytesToUnicode, type Gpt2TokenizerJS
 export { LlamaAttention, LlamaDecoderLayer, LlamaMLP, LlamaModel, RMSNorm } from './llama.js';
 export { llamaConfig, llamaModelType, loadLlama, mapLlamaWeights } from './llamaHf.js';
 export { LORA_DEFAULTS, defaultLoraTargets, foldLora, loraLayers, loraReference, loraTargets } from './lora.js';
-export { mergeLora } from './lora.js';
+export { addLora, mergeLora } from './lora.js';
 export { exportHuggingFace, hfConfig, hfTensors, type ExportDType, type ExportOptions, type ExportResult } from './hfExport.js';
 export { writeHfTokenizerFiles, type HfTokenizerSource } from './hfTokenizerFiles.js';
 export { loadPeftAdapter, peftAdapterTensors, savePeftAdapter } from './peft.js';

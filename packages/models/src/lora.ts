@@ -1,5 +1,5 @@
 import { Linear, type Module, type Rng, type Tensor, bmm, dropout, mul, noGrad } from '@ganpo/autograd';
-import type { LoraConfig } from './config.js';
+import { type LoraConfig, parseModelConfig } from './config.js';
 import { CausalLM } from './model.js';
 
 /**
@@ -131,4 +131,13 @@ export function mergeLora(model: CausalLM): CausalLM {
     own[name].assign(delta ? t.data.map((w, i) => w + delta[i]) : t.data.slice());
   }
   return merged.eval();
+}
+
+/** A model with LoRA adapters on `base`'s weights (copied in; `base` can then be dropped), in `base`'s mode. */
+export function addLora(base: CausalLM, lora: LoraConfig): CausalLM {
+  if (base.config.lora) throw new Error('addLora: the model already has adapters');
+  const model = new CausalLM(parseModelConfig({ ...base.config, lora }, 'LoRA'), { dtype: base.dtype });
+  model.loadStateDict({ ...model.stateDict(), ...base.stateDict() });
+  model.dropoutRng = base.dropoutRng;
+  return model.train(base.training);
 }

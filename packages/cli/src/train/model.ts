@@ -1,8 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tokenizer } from '@ganpo/datasets';
+import { loadBpeTokenizer, type Tokenizer } from '@ganpo/datasets';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { CausalLM, CheckpointError, decodeModelConfig, loadCheckpoint, loadPretrained, MODEL_PRESETS, presetConfig, type PresetName } from '@ganpo/models';
+import {
+  addLora, CausalLM, CheckpointError, decodeModelConfig, defaultLoraTargets, loadCheckpoint, loadPretrained, MODEL_PRESETS, presetConfig, type PresetName,
+} from '@ganpo/models';
 import { readJsonFile } from '../util/io.js';
 import { ConfigError } from '../errors.js';
 import type { RunConfig } from '../config/runConfig.js';
@@ -11,7 +13,8 @@ import { asDatasetsTokenizer, resolveTokenizer, reviveTokenizer } from './data.j
 /**
  * The policy's starting point, from `--model`: a size preset (fresh weights from the run seed, vocabulary
  * and context sized to the tokenizer and --max-length), one of our checkpoint directories, or a
- * Hugging Face GPT-2-layout directory.
+ * Hugging Face directory (GPT-2, or the Llama family: llama, qwen2, mistral). With `--lora-r` > 0 the policy
+ * gets LoRA adapters and only they train (its reference is then the same model with adapters off).
  */
 
 export interface InitialModel {
@@ -31,14 +34,53 @@ export function loadModelDir(dir: string, what: string, dropout?: number): { mod
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`${what} ${dir}: no such directory`);
   if (!existsSync(join(dir, 'config.json'))) throw new ConfigError(`${what} ${dir}: not a model directory (no config.json)`);
   try {
-    const loaded = loadPretrained(dir, { tokenizerFromJSON: reviveTokenizer as never, ...(dropout === undefined ? {} : { dropout }) });
+    const loaded = loadPretrained(dir, {
+      tokenizerFromJSON: reviveTokenizer as never,
+      tokenizerFromDirectory: hfDirectoryTokenizer as never,
+      ...(dropout === undefined ? {} : { dropout }),
+    });
     const tokenizer = loaded.tokenizer ? asDatasetsTokenizer(loaded.tokenizer as never) : undefined;
-    return { model: loaded.model, tokenizer, format: loaded.format };
+    const format = loaded.format === 'hf' ? `Hugging Face ${loaded.config.hfModelType}` : loaded.format === 'gpt2' ? 'GPT-2 layout' : 'ganpo checkpoint';
+    return { model: loaded.model, tokenizer, format };
   } catch (e) {
     if (e instanceof CheckpointError || (e as Error).name === 'ConfigError' || (e as Error).name === 'SafetensorsError') {
       throw new ConfigError(`${what} ${dir}: ${(e as Error).message}`);
     }
     throw e;
+  }
+}
+
+/**
+ * A Hugging Face directory's tokenizer.json (undefined without one), with the special tokens its
+ * tokenizer_config.json names. The tokenizers package's own HF loader replaces this when it lands.
+ */
+export function hfDirectoryTokenizer(dir: string): Tokenizer | undefined {
+  const file = join(dir, 'tokenizer.json');
+  if (!existsSync(file)) return undefined;
+  const special: Record<string, string> = {};
+  const configFile = join(dir, 'tokenizer_config.json');
+  if (existsSync(configFile)) {
+    const c = readJsonFile(configFile, 'tokenizer config') as Record<string, unknown>;
+    for (const role of ['bos', 'eos', 'pad'] as const) {
+      const v = c?.[`${role}_token`];
+      const content = typeof v === 'string' ? v : typeof (v as { content?: unknown })?.content === 'string' ? (v as { content: string }).content : undefined;
+      if (content !== undefined) special[role] = content;
+    }
+  }
+  const r = loadBpeTokenizer({ tokenizerJson: file }, special);
+  if (isLeft(r)) throw new ConfigError(`--model ${dir}: cannot read its tokenizer: ${r.left}`);
+  return r.right;
+}
+
+/** The policy with LoRA adapters when --lora-r > 0 (a model that already has them, e.g. a LoRA run's checkpoint, is kept). */
+export function withLoraIfAsked(model: CausalLM, config: RunConfig): CausalLM {
+  const lora = config.model.lora;
+  if (!lora || lora.r === 0 || model.config.lora) return model;
+  const targets = lora.targets === 'auto' ? defaultLoraTargets(model.config.architecture) : lora.targets.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  try {
+    return addLora(model, { r: lora.r, alpha: lora.alpha, dropout: lora.dropout, targets });
+  } catch (e) {
+    throw new ConfigError(`--lora-targets ${lora.targets}: ${(e as Error).message}`);
   }
 }
 
@@ -66,7 +108,7 @@ export function initialPolicy(config: RunConfig): InitialModel & { tokenizer: To
       contextLength: Math.max(base.contextLength, config.data.maxLength),
       ...(dropout === null ? {} : { dropout }),
     });
-    const model = new CausalLM(modelConfig, { seed: config.seed });
+    const model = withLoraIfAsked(new CausalLM(modelConfig, { seed: config.seed }), config);
     return { model, tokenizer, description: `${spec} preset (d=${modelConfig.dModel}, ${modelConfig.nLayers} layers, ${modelConfig.nHeads} heads)`, dir: null };
   }
   if (!existsSync(spec)) {
@@ -80,7 +122,7 @@ export function initialPolicy(config: RunConfig): InitialModel & { tokenizer: To
     const r = decodeModelConfig({ vocabSize: tokenizer.vocabSize, contextLength: config.data.maxLength, ...raw, ...(dropout === null ? {} : { dropout }) });
     if (isLeft(r)) throw new ConfigError(`--model ${spec}: invalid model config`, r.left, 'fields: vocabSize, contextLength, dModel, nLayers, nHeads, dropout, dMlp, layerNormEps, activation');
     if (r.right.vocabSize < tokenizer.vocabSize) throw new ConfigError(`--model ${spec}: vocabSize ${r.right.vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize}`);
-    const model = new CausalLM(r.right, { seed: config.seed });
+    const model = withLoraIfAsked(new CausalLM(r.right, { seed: config.seed }), config);
     return { model, tokenizer, description: `${spec} (d=${r.right.dModel}, ${r.right.nLayers} layers, ${r.right.nHeads} heads)`, dir: null };
   }
   const loaded = loadModelDir(spec, '--model', dropout ?? undefined);
@@ -89,10 +131,12 @@ export function initialPolicy(config: RunConfig): InitialModel & { tokenizer: To
   if (tokenizer.vocabSize > c.vocabSize) {
     throw new ConfigError(`--model ${spec} has ${c.vocabSize} token ids but the tokenizer has ${tokenizer.vocabSize}`, [], 'pass the tokenizer the model was trained with (--tokenizer)');
   }
+  const model = withLoraIfAsked(loaded.model, config);
+  const lora = model.config.lora ? `; LoRA r=${model.config.lora.r} on ${model.config.lora.targets.join(',')}` : '';
   return {
-    model: loaded.model,
+    model,
     tokenizer,
-    description: `${spec} (${loaded.format === 'gpt2' ? 'GPT-2 layout' : 'ganpo checkpoint'}; d=${c.dModel}, ${c.nLayers} layers)`,
+    description: `${spec} (${loaded.format}; d=${c.dModel}, ${c.nLayers} layers${lora})`,
     dir: spec,
   };
 }
