@@ -108,3 +108,4 @@ export { addLora, mergeLora } from './lora.js';
 export { exportHuggingFace, hfConfig, hfTensors, type ExportDType, type ExportOptions, type ExportResult } from './hfExport.js';
 export { writeHfTokenizerFiles, type HfTokenizerSource } from './hfTokenizerFiles.js';
 export { loadPeftAdapter, peftAdapterTensors, savePeftAdapter } from './peft.js';
+export { countParameters, estimateTrainingMemory, readModelDirConfig, type TrainingMemory } from './memory.js';
