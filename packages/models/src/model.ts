@@ -287,35 +287,16 @@ export class CausalLM extends Module {
   private gpt2Trunk(ids: Indices, positions: Int32Array, keyMask: Indices, past: LMCache | undefined, hidden: Tensor[] | undefined) {
     const tokens = this.wte!.forward(ids);
     const pos = this.wpe!.forward(indices(positions, ids.shape));
-    let x = dropout(add(tokens, pos), this.config.dropout, this.drops.rng, this.training);
-    hidden?.push(x);
-    const layers: { k: Tensor; v: Tensor }[] = [];
-    let i = 0;
-    for (const block of this.h!) {
-      const out = block.forward(x, keyMask, past?.layers[i]);
-      x = out.out;
-      layers.push({ k: out.k, v: out.v });
-      hidden?.push(x);
-      i++;
-    }
-    return { x, layers };
+    const x = dropout(add(tokens, pos), this.config.dropout, this.drops.rng, this.training);
+    const blocks = this.h!;
+    return runLayers(x, blocks.length, (h, i) => blocks.at(i).forward(h, keyMask, past?.layers[i]), hidden);
   }
 
   private llamaTrunk(trunk: LlamaModel, ids: Indices, positions: Int32Array, keyMask: Indices, past: LMCache | undefined, hidden: Tensor[] | undefined) {
     const [rows, t] = ids.shape;
-    let x = trunk.embed_tokens.forward(ids);
-    hidden?.push(x);
     const { cos, sin } = trunk.rotary(positions, rows, t, this.dtype);
-    const layers: { k: Tensor; v: Tensor }[] = [];
-    let i = 0;
-    for (const layer of trunk.layers) {
-      const out = layer.forward(x, { keyMask, cos, sin }, past?.layers[i]);
-      x = out.out;
-      layers.push({ k: out.k, v: out.v });
-      hidden?.push(x);
-      i++;
-    }
-    return { x, layers };
+    const layers = trunk.layers;
+    return runLayers(trunk.embed_tokens.forward(ids), layers.length, (h, i) => layers.at(i).forward(h, { keyMask, cos, sin }, past?.layers[i]), hidden);
   }
 
   private readInput(input: TokenBatch | Indices, attentionMask?: ArrayLike<number> | null) {
@@ -338,6 +319,21 @@ export class CausalLM extends Module {
     const m = mask ? Float32Array.from(mask, (v) => (v !== 0 ? 1 : 0)) : new Float32Array(rows * seqLen).fill(1);
     return { ids, rows, seqLen, mask: m };
   }
+}
+
+type LayerStep = (x: Tensor, i: number) => { out: Tensor; k: Tensor; v: Tensor };
+
+/** Runs `count` layers from the embeddings x, collecting each layer's keys and values and (optionally) hidden states. */
+function runLayers(x: Tensor, count: number, step: LayerStep, hidden: Tensor[] | undefined) {
+  hidden?.push(x);
+  const layers: { k: Tensor; v: Tensor }[] = [];
+  for (let i = 0; i < count; i++) {
+    const out = step(x, i);
+    x = out.out;
+    layers.push({ k: out.k, v: out.v });
+    hidden?.push(x);
+  }
+  return { x, layers };
 }
 
 /** The last position of each row: [B, T, d] → [B, 1, d]. */
