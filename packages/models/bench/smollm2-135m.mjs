@@ -6,7 +6,9 @@
 // A step is what a DPO step does: the policy forward (logits and latents) and the reference forward (no tape),
 // completion log-probs, the sigmoid DPO loss, backward, AdamW. (The GANPO discriminator's own cost is not part
 // of it: it reads the same latents and is measured by `ganpo bench`.) Needs `npm run build` first.
-import { AdamW, noGrad, sigmoid, logSigmoid, mul, sub, mean, neg } from '@ganpo/autograd';
+// Both wall-clock and CPU seconds are printed: on a shared machine the wall clock mostly measures waiting for a
+// core, while this process's CPU time is what a dedicated core would take (the engine runs on one thread).
+import { AdamW, noGrad, logSigmoid, mul, sub, mean, neg } from '@ganpo/autograd';
 import { backendInfo } from '@ganpo/kernels';
 import { CausalLM, estimateTrainingMemory, freezeReference, sequenceLogps, splitPairs } from '@ganpo/models';
 
@@ -32,7 +34,9 @@ const ids = Int32Array.from({ length: rows * tokens }, (_, i) => (i * 7919 + 13)
 const lossMask = Float32Array.from({ length: rows * tokens }, (_, i) => (i % tokens >= tokens / 2 ? 1 : 0));
 const batch = { ids, attentionMask: new Float32Array(rows * tokens).fill(1), lossMask, rows, seqLen: tokens };
 
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 let t = performance.now();
+let c = cpu();
 const policy = new CausalLM(config, { seed: 0 });
 const reference = freezeReference(policy);
 const initSeconds = (performance.now() - t) / 1000;
@@ -40,14 +44,18 @@ const estimate = estimateTrainingMemory(policy.config, { pairs, seqLen: tokens }
 
 policy.eval();
 t = performance.now();
+c = cpu();
 noGrad(() => policy.forward(batch));
 const forwardSeconds = (performance.now() - t) / 1000;
+const forwardCpu = cpu() - c;
 
 policy.train();
 const optimizer = new AdamW(policy.namedParameters().filter(([, p]) => p.requiresGrad), { lr: 1e-5 });
 const stepSeconds = [];
+const stepCpu = [];
 for (let s = 0; s < steps; s++) {
   t = performance.now();
+  c = cpu();
   optimizer.zeroGrad();
   const out = policy.forward(batch);
   const p = splitPairs(sequenceLogps(out.logits, batch));
@@ -57,15 +65,17 @@ for (let s = 0; s < steps; s++) {
   loss.backward();
   optimizer.step();
   stepSeconds.push((performance.now() - t) / 1000);
+  stepCpu.push(cpu() - c);
 }
-void sigmoid;
 const result = {
   mode, layers, pairs, tokens, backend: backendInfo().name,
   parameters: policy.parameterCount(),
   trainable: policy.namedParameters().filter(([, p]) => p.requiresGrad).reduce((n, [, p]) => n + p.size, 0),
   initSeconds: +initSeconds.toFixed(1),
   forwardSeconds: +forwardSeconds.toFixed(1),
+  forwardCpuSeconds: +forwardCpu.toFixed(1),
   stepSeconds: stepSeconds.map((x) => +x.toFixed(1)),
+  stepCpuSeconds: stepCpu.map((x) => +x.toFixed(1)),
   peakRssGiB: +gib(process.resourceUsage().maxRSS * 1024),
   estimateGiB: +gib(estimate.total),
 };
