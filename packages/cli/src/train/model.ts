@@ -1,9 +1,11 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadBpeTokenizer, type Tokenizer } from '@ganpo/datasets';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import {
-  addLora, CausalLM, CheckpointError, decodeModelConfig, defaultLoraTargets, loadCheckpoint, loadPretrained, MODEL_PRESETS, presetConfig, type PresetName,
+  addLora, CausalLM, CheckpointError, decodeModelConfig, defaultLoraTargets, estimateTrainingMemory, loadCheckpoint, loadPretrained, MODEL_PRESETS,
+  presetConfig, type PresetName, readModelDirConfig,
 } from '@ganpo/models';
 import { readJsonFile } from '../util/io.js';
 import { ConfigError } from '../errors.js';
@@ -84,6 +86,34 @@ export function withLoraIfAsked(model: CausalLM, config: RunConfig): CausalLM {
   }
 }
 
+/**
+ * Refuses, before anything is loaded, a model directory whose preference step (its batch size × --max-length)
+ * is estimated to need more than this machine's memory (`ganpo info --model` shows the breakdown).
+ */
+function refuseIfTooBig(dir: string, config: RunConfig): void {
+  let modelConfig;
+  try {
+    modelConfig = readModelDirConfig(dir);
+  } catch {
+    return; // loadModelDir reports what is wrong with the directory
+  }
+  const lora = config.model.lora;
+  if (lora && lora.r > 0 && !modelConfig.lora) {
+    const targets = lora.targets === 'auto' ? defaultLoraTargets(modelConfig.architecture) : lora.targets.split(',').map((s) => s.trim());
+    modelConfig = { ...modelConfig, lora: { r: lora.r, alpha: lora.alpha, dropout: lora.dropout, targets } };
+  }
+  const seqLen = Math.min(config.data.maxLength, modelConfig.contextLength);
+  const need = estimateTrainingMemory(modelConfig, { pairs: config.preference.batchSize, seqLen }).total;
+  if (need > totalmem()) {
+    const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+    throw new ConfigError(
+      `--model ${dir}: a training step of ${config.preference.batchSize} pairs × ${seqLen} tokens needs about ${gib(need)}, more than this machine's ${gib(totalmem())}`,
+      [],
+      `see \`ganpo info --model ${dir}\`; lower --batch-size or --max-length, or train LoRA adapters (--lora-r 16)`,
+    );
+  }
+}
+
 /** A checkpoint written by a ganpo run (config.json with "format": "ganpo"), with its trainer state. */
 export function loadRunCheckpoint(dir: string) {
   try {
@@ -125,6 +155,7 @@ export function initialPolicy(config: RunConfig): InitialModel & { tokenizer: To
     const model = withLoraIfAsked(new CausalLM(r.right, { seed: config.seed }), config);
     return { model, tokenizer, description: `${spec} (d=${r.right.dModel}, ${r.right.nLayers} layers, ${r.right.nHeads} heads)`, dir: null };
   }
+  refuseIfTooBig(spec, config);
   const loaded = loadModelDir(spec, '--model', dropout ?? undefined);
   const tokenizer = resolveTokenizer(config.data.tokenizer, loaded.tokenizer, spec);
   const c = loaded.model.config;
