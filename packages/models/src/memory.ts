@@ -77,18 +77,19 @@ export interface TrainingMemory {
  * An estimate (float32) of the memory one preference step needs: the policy's weights; a frozen reference copy
  * (none with LoRA: the reference is the policy with adapters off); gradients and AdamW's two moments of the
  * trainable parameters; and the activations the autograd tape keeps for the backward pass over `2·pairs` rows of
- * `seqLen` tokens: per token and layer about 20·d + 5·dMlp values of projections, norms and residuals and
- * 4·heads·seqLen of attention scores, plus the [rows·seqLen, vocab] logits twice (forward and the
- * cross-entropy backward). The constants are a model of this engine's tape, checked against measured peaks in
- * the models README; treat the result as ±30%.
+ * `seqLen` tokens: per token and layer about 26·d + 6·dMlp values of projections, norms and residuals and
+ * 5·heads·seqLen of attention scores, plus the [rows·seqLen, vocab] logits three times (policy, reference, the
+ * cross-entropy gradient). The constants model this engine's tape and were set from the measured peak of a LoRA
+ * step at SmolLM2-135M's shape (models README); the full fine-tuning peak then checks them. Treat it as ±25%:
+ * garbage collection timing moves the real peak.
  */
 export function estimateTrainingMemory(c: ResolvedModelConfig, options: { pairs: number; seqLen: number }): TrainingMemory {
   const bytes = 4;
   const { total, adapters } = countParameters(c);
   const trainable = c.lora ? adapters : total;
   const tokens = 2 * options.pairs * options.seqLen;
-  const perTokenLayer = 20 * c.dModel + 5 * c.dMlp + 4 * c.nHeads * options.seqLen;
-  const activations = bytes * (tokens * c.nLayers * perTokenLayer + 2 * tokens * c.vocabSize);
+  const perTokenLayer = 26 * c.dModel + 6 * c.dMlp + 5 * c.nHeads * options.seqLen;
+  const activations = bytes * (tokens * c.nLayers * perTokenLayer + 3 * tokens * c.vocabSize);
   const m = {
     policy: bytes * total,
     reference: c.lora ? 0 : bytes * total,
