@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tokenizerJsonFromVocabAndMerges } from '@ganpo/datasets';
-import { bytesToUnicode, CausalLM, countParameters, exportHuggingFace, loadPretrained } from '@ganpo/models';
+import { bytesToUnicode, tokenizerJsonFromVocabAndMerges } from '@ganpo/datasets';
+import { CausalLM, countParameters, exportHuggingFace, loadPretrained } from '@ganpo/models';
 import { describe, expect, it } from 'vitest';
 import { ganpo, missingBuild, tempDir } from './helpers/cli.js';
 

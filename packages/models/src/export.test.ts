@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW, Rng, indices } from '@ganpo/autograd';
@@ -19,7 +19,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const llamaConfig = { architecture: 'llama' as const, vocabSize: 11, contextLength: 16, dModel: 8, nLayers: 2, nHeads: 4, nKvHeads: 2, dropout: 0, dMlp: 12, ropeTheta: 1000 };
 const gpt2Config = { vocabSize: 11, contextLength: 16, dModel: 8, nLayers: 2, nHeads: 2, dropout: 0 };
-const byteTok = { bos: 1, eos: 2, pad: 0, toJSON: () => ({ kind: 'byte', version: 1 }) };
+/** A tokenizer as the contract states it: special ids and saveHfFiles (the datasets package tests the real files). */
+const fakeTok = { bos: 1, eos: 2, pad: 0, saveHfFiles: (dir: string) => writeFileSync(join(dir, 'tokenizer.json'), '{"marker": true}') };
 
 function params(m: CausalLM): Record<string, number[]> {
   return Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.data)]));
@@ -36,9 +37,11 @@ describe('export to Hugging Face and back', () => {
     it(`${name}: F32 round trip is bit-exact, config and metadata are HF's`, () => {
       const model = new CausalLM(config as never, { seed: 5 });
       const out = join(root, name.replace(/\W+/g, '-'));
-      const r = exportHuggingFace(model, out, { tokenizer: byteTok });
-      expect(r.tokenizerNote).toMatch(/byte-level tokenizer has no Hugging Face equivalent/);
-      expect(readdirSync(out).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors']);
+      const r = exportHuggingFace(model, out, { tokenizer: fakeTok });
+      expect(r.tokenizerNote).toBeUndefined();
+      expect(r.files).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json']);
+      expect(readdirSync(out).sort()).toEqual(r.files);
+      expect(JSON.parse(readFileSync(join(out, 'tokenizer.json'), 'utf8'))).toEqual({ marker: true });
       const hf = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
       expect(hf.torch_dtype).toBe('float32');
       expect(hf.eos_token_id).toBe(2);
@@ -69,7 +72,7 @@ describe('export to Hugging Face and back', () => {
   it('refuses to write into a non-empty directory unless asked to replace it', () => {
     const model = new CausalLM(gpt2Config, { seed: 1 });
     const out = join(root, 'twice');
-    exportHuggingFace(model, out);
+    expect(exportHuggingFace(model, out).tokenizerNote).toMatch(/no tokenizer was given/);
     expect(() => exportHuggingFace(model, out)).toThrow(/exists and is not empty/);
     exportHuggingFace(model, out, { overwrite: true });
   });

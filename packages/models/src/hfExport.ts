@@ -2,7 +2,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { writeDirAtomic, writeDirFile } from './atomic.js';
 import { CheckpointError } from './checkpoint.js';
 import type { ResolvedModelConfig } from './config.js';
-import { type HfTokenizerSource, writeHfTokenizerFiles } from './hfTokenizerFiles.js';
 import { mergeLora } from './lora.js';
 import type { CausalLM } from './model.js';
 import { type SafeTensor, encodeSafetensors } from './safetensors.js';
@@ -18,6 +17,15 @@ const TORCH_DTYPE: Record<ExportDType, string> = { f32: 'float32', bf16: 'bfloat
 const SAFE_DTYPE = { f32: 'F32', bf16: 'BF16', f16: 'F16' } as const;
 const ARCHITECTURE = { gpt2: 'GPT2LMHeadModel', llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', mistral: 'MistralForCausalLM' } as const;
 
+/** What export needs of a tokenizer: its special ids and the tokenizer contract's `saveHfFiles(dir)`. */
+export interface HfTokenizerSource {
+  readonly bos: number;
+  readonly eos: number;
+  readonly pad: number;
+  /** Writes tokenizer.json, tokenizer_config.json, special_tokens_map.json (+ vocab.json/merges.txt for GPT-2 BPE). */
+  saveHfFiles(dir: string): void;
+}
+
 export interface ExportOptions {
   /** Stored precision of the weights (default f32). */
   dtype?: ExportDType;
@@ -28,6 +36,7 @@ export interface ExportOptions {
 }
 
 export interface ExportResult {
+  /** The files written (the tokenizer's included). */
   files: string[];
   /** Why no tokenizer files were written, when none were. */
   tokenizerNote?: string;
@@ -80,18 +89,16 @@ export function exportHuggingFace(model: CausalLM, outDir: string, options: Expo
   const ids = tok ? { bos: tok.bos, eos: tok.eos, pad: tok.pad } : {};
   const config = hfConfig(model.config, dtype, ids);
   const tensors = hfTensors(model, dtype);
-  const files = ['config.json', 'generation_config.json', 'model.safetensors'];
+  let files: string[] = [];
   let tokenizerNote: string | undefined;
   writeDirAtomic(outDir, (tmp) => {
     writeDirFile(tmp, 'config.json', `${JSON.stringify(config, null, 2)}\n`);
     const generation = { _from_model_config: true, bos_token_id: ids.bos ?? null, eos_token_id: ids.eos ?? null, ...(ids.pad === undefined ? {} : { pad_token_id: ids.pad }) };
     writeDirFile(tmp, 'generation_config.json', `${JSON.stringify(generation, null, 2)}\n`);
     writeDirFile(tmp, 'model.safetensors', encodeSafetensors(tensors, { format: 'pt' }));
-    if (tok) {
-      const written = writeHfTokenizerFiles(tok, tmp, model.config.contextLength);
-      if (written) files.push(...written);
-      else tokenizerNote = 'the byte-level tokenizer has no Hugging Face equivalent: no tokenizer files were written';
-    } else tokenizerNote = 'no tokenizer was given: no tokenizer files were written';
+    if (tok) tok.saveHfFiles(tmp);
+    else tokenizerNote = 'no tokenizer was given: no tokenizer files were written';
+    files = readdirSync(tmp).sort();
   });
   return { files, ...(tokenizerNote ? { tokenizerNote } : {}) };
 }

@@ -100,12 +100,10 @@ export {
   type LoadedPretrained,
   type SaveCheckpointInput,
 } from './checkpoint.js';
-export { Gpt2Tokenizer, TokenizerFileError, bytesToUnicode, type Gpt2TokenizerJSON } from './gpt2Tokenizer.js';
 export { LlamaAttention, LlamaDecoderLayer, LlamaMLP, LlamaModel, RMSNorm } from './llama.js';
 export { llamaConfig, llamaModelType, loadLlama, mapLlamaWeights } from './llamaHf.js';
 export { LORA_DEFAULTS, defaultLoraTargets, foldLora, loraLayers, loraReference, loraTargets } from './lora.js';
 export { addLora, mergeLora } from './lora.js';
-export { exportHuggingFace, hfConfig, hfTensors, type ExportDType, type ExportOptions, type ExportResult } from './hfExport.js';
-export { writeHfTokenizerFiles, type HfTokenizerSource } from './hfTokenizerFiles.js';
+export { exportHuggingFace, hfConfig, hfTensors, type ExportDType, type ExportOptions, type ExportResult, type HfTokenizerSource } from './hfExport.js';
 export { loadPeftAdapter, peftAdapterTensors, savePeftAdapter } from './peft.js';
 export { countParameters, estimateTrainingMemory, readModelDirConfig, type TrainingMemory } from './memory.js';

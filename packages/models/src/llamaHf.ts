@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, type LoadOptions, type LoadedPretrained, checkDir, loadModelWeights, readHfWeights, readJSON } from './checkpoint.js';
 import { type HfModelType, type ResolvedModelConfig, parseModelConfig } from './config.js';
@@ -107,8 +108,14 @@ export function loadLlama(dir: string, options: LoadOptions & { dropout?: number
   loadModelWeights(model, weights, dir);
   model.eval();
   const result: LoadedPretrained = { format: 'hf', model, config };
-  const tokenizer = options.tokenizerFromDirectory?.(dir);
-  if (tokenizer) {
+  const hasTokenizer = ['tokenizer.json', 'vocab.json'].some((f) => existsSync(join(dir, f)));
+  if (hasTokenizer && options.tokenizerFromDirectory) {
+    let tokenizer;
+    try {
+      tokenizer = options.tokenizerFromDirectory(dir);
+    } catch (e) {
+      throw new CheckpointError(`${dir}: cannot load the tokenizer (${(e as Error).message})`);
+    }
     if (tokenizer.vocabSize > config.vocabSize) throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize}`);
     result.tokenizer = tokenizer;
     result.tokenizerJSON = tokenizer.toJSON();

@@ -1,16 +1,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { loadBpeTokenizer, type Tokenizer } from '@ganpo/datasets';
+import type { Tokenizer } from '@ganpo/datasets';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import {
   addLora, CausalLM, CheckpointError, decodeModelConfig, defaultLoraTargets, estimateTrainingMemory, loadCheckpoint, loadPretrained, MODEL_PRESETS,
-  presetConfig, type PresetName, readModelDirConfig,
+  presetConfig, type PresetName, readModelDirConfig, type Architecture, type LoraConfig,
 } from '@ganpo/models';
 import { readJsonFile } from '../util/io.js';
 import { ConfigError } from '../errors.js';
 import type { RunConfig } from '../config/runConfig.js';
-import { asDatasetsTokenizer, resolveTokenizer, reviveTokenizer } from './data.js';
+import { asDatasetsTokenizer, resolveTokenizer, reviveTokenizer, tokenizerFromDirectory } from './data.js';
 
 /**
  * The policy's starting point, from `--model`: a size preset (fresh weights from the run seed, vocabulary
@@ -36,11 +36,7 @@ export function loadModelDir(dir: string, what: string, dropout?: number): { mod
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`${what} ${dir}: no such directory`);
   if (!existsSync(join(dir, 'config.json'))) throw new ConfigError(`${what} ${dir}: not a model directory (no config.json)`);
   try {
-    const loaded = loadPretrained(dir, {
-      tokenizerFromJSON: reviveTokenizer as never,
-      tokenizerFromDirectory: hfDirectoryTokenizer as never,
-      ...(dropout === undefined ? {} : { dropout }),
-    });
+    const loaded = loadPretrained(dir, { tokenizerFromJSON: reviveTokenizer as never, tokenizerFromDirectory: tokenizerFromDirectory as never, ...(dropout === undefined ? {} : { dropout }) });
     const tokenizer = loaded.tokenizer ? asDatasetsTokenizer(loaded.tokenizer as never) : undefined;
     const format = loaded.format === 'hf' ? `Hugging Face ${loaded.config.hfModelType}` : loaded.format === 'gpt2' ? 'GPT-2 layout' : 'ganpo checkpoint';
     return { model: loaded.model, tokenizer, format };
@@ -52,37 +48,22 @@ export function loadModelDir(dir: string, what: string, dropout?: number): { mod
   }
 }
 
-/**
- * A Hugging Face directory's tokenizer.json (undefined without one), with the special tokens its
- * tokenizer_config.json names. The tokenizers package's own HF loader replaces this when it lands.
- */
-export function hfDirectoryTokenizer(dir: string): Tokenizer | undefined {
-  const file = join(dir, 'tokenizer.json');
-  if (!existsSync(file)) return undefined;
-  const special: Record<string, string> = {};
-  const configFile = join(dir, 'tokenizer_config.json');
-  if (existsSync(configFile)) {
-    const c = readJsonFile(configFile, 'tokenizer config') as Record<string, unknown>;
-    for (const role of ['bos', 'eos', 'pad'] as const) {
-      const v = c?.[`${role}_token`];
-      const content = typeof v === 'string' ? v : typeof (v as { content?: unknown })?.content === 'string' ? (v as { content: string }).content : undefined;
-      if (content !== undefined) special[role] = content;
-    }
-  }
-  const r = loadBpeTokenizer({ tokenizerJson: file }, special);
-  if (isLeft(r)) throw new ConfigError(`--model ${dir}: cannot read its tokenizer: ${r.left}`);
-  return r.right;
+/** The run's LoRA settings for a model of this architecture (targets `auto` resolved), or null for full fine-tuning. */
+function runLora(config: RunConfig, architecture: Architecture): LoraConfig | null {
+  const lora = config.model.lora;
+  if (!lora || lora.r === 0) return null;
+  const targets = lora.targets === 'auto' ? defaultLoraTargets(architecture) : lora.targets.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return { r: lora.r, alpha: lora.alpha, dropout: lora.dropout, targets };
 }
 
 /** The policy with LoRA adapters when --lora-r > 0 (a model that already has them, e.g. a LoRA run's checkpoint, is kept). */
 export function withLoraIfAsked(model: CausalLM, config: RunConfig): CausalLM {
-  const lora = config.model.lora;
-  if (!lora || lora.r === 0 || model.config.lora) return model;
-  const targets = lora.targets === 'auto' ? defaultLoraTargets(model.config.architecture) : lora.targets.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const lora = runLora(config, model.config.architecture);
+  if (!lora || model.config.lora) return model;
   try {
-    return addLora(model, { r: lora.r, alpha: lora.alpha, dropout: lora.dropout, targets });
+    return addLora(model, lora);
   } catch (e) {
-    throw new ConfigError(`--lora-targets ${lora.targets}: ${(e as Error).message}`);
+    throw new ConfigError(`--lora-targets ${config.model.lora!.targets}: ${(e as Error).message}`);
   }
 }
 
@@ -97,11 +78,8 @@ function refuseIfTooBig(dir: string, config: RunConfig): void {
   } catch {
     return; // loadModelDir reports what is wrong with the directory
   }
-  const lora = config.model.lora;
-  if (lora && lora.r > 0 && !modelConfig.lora) {
-    const targets = lora.targets === 'auto' ? defaultLoraTargets(modelConfig.architecture) : lora.targets.split(',').map((s) => s.trim());
-    modelConfig = { ...modelConfig, lora: { r: lora.r, alpha: lora.alpha, dropout: lora.dropout, targets } };
-  }
+  const lora = runLora(config, modelConfig.architecture);
+  if (lora && !modelConfig.lora) modelConfig = { ...modelConfig, lora };
   const seqLen = Math.min(config.data.maxLength, modelConfig.contextLength);
   const need = estimateTrainingMemory(modelConfig, { pairs: config.preference.batchSize, seqLen }).total;
   if (need > totalmem()) {
