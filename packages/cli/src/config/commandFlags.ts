@@ -40,6 +40,18 @@ export type BenchFlags = t.TypeOf<typeof BenchFlagsCodec>;
 export const InfoFlagsCodec = t.partial({ backend: text, json: flag });
 export type InfoFlags = t.TypeOf<typeof InfoFlagsCodec>;
 
+export const ModelInfoFlagsCodec = t.intersection([
+  t.type({ model: text }),
+  t.partial({ backend: text, batchSize: text, maxLength: text, loraR: text, loraTargets: text, json: flag }),
+]);
+export type ModelInfoFlags = t.TypeOf<typeof ModelInfoFlagsCodec>;
+
+export const ExportFlagsCodec = t.intersection([
+  t.type({ out: text }),
+  t.partial({ run: text, model: text, dtype: text, overwrite: flag, adapterOut: text, json: flag }),
+]);
+export type ExportFlags = t.TypeOf<typeof ExportFlagsCodec>;
+
 export const ReportFlagsCodec = t.type({ run: text });
 export type ReportFlags = t.TypeOf<typeof ReportFlagsCodec>;
 
