@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic.js';
 
 /**
  * safetensors (https://github.com/huggingface/safetensors), read and written without dependencies:
@@ -320,26 +318,6 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     tensors[s.name] = { dtype: s.dtype, shape: s.shape, data: decodeData(s.dtype, slice, s.count) };
   }
   return { tensors, metadata };
-}
-
-/** Writes a safetensors file atomically (temporary file, fsync, rename). */
-export function saveSafetensors(
-  path: string,
-  tensors: Parameters<typeof encodeSafetensors>[0],
-  metadata: Record<string, string> = {},
-): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
-}
-
-/** Reads and validates a safetensors file; errors name the file. */
-export function loadSafetensors(path: string): SafetensorsFile {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new SafetensorsError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return decodeSafetensors(bytes, path);
 }
 
 /** Float32Array or Float64Array values of a loaded float tensor (F16/BF16 already decoded to float32). */
