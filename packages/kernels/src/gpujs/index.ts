@@ -9,6 +9,7 @@ export type { GpujsBackend, GpujsBackendOptions } from './backend.js';
 export { gpujsAvailability, gpujsHasRealGpu } from './availability.js';
 export type { GpujsAvailability, GpujsModeProbe } from './availability.js';
 export { GPUJS_MODES } from './runtime.js';
+export { createWebgl2Context, webgl2PrecisionProblem, type Webgl2Context } from './webgl2.js';
 export type { GpujsMode, GpujsActualMode, GpujsStats } from './runtime.js';
 
 /** The mode `setBackend('gpujs')` uses: $GANPO_GPUJS_MODE if set (gpu, headlessgl, webasm, cpu), else 'gpu'. */
