@@ -76,7 +76,7 @@ function onMessage(m: FromWorker): void {
     $('samples').textContent = state.samples.map((s) => `${JSON.stringify(s.prompt)} → ${JSON.stringify(s.text)}`).join('\n');
   } else if (m.type === 'zip') {
     state.zipBytes = m.bytes.length;
-    const url = URL.createObjectURL(new Blob([m.bytes], { type: 'application/zip' }));
+    const url = URL.createObjectURL(new Blob([m.bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
     const a = Object.assign(document.createElement('a'), { href: url, download: 'ganpo-web-run.zip' });
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
