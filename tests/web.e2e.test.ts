@@ -1,10 +1,14 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { unzipSync } from 'fflate';
 import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setBackend } from '@ganpo/kernels';
 import { defaultWebRunConfig, type WebRunConfig } from '../apps/web/src/trainer/config.js';
 import { trainWebRun, type MetricsLine } from '../apps/web/src/trainer/session.js';
+import { ganpo, missingBuild, tempDir } from './helpers/cli.js';
 import { findChromium, launchChromium, serveStatic, webDist } from './helpers/webPage.js';
 
 /*
@@ -62,6 +66,14 @@ async function trainInPage(page: Page, overrides: Overrides, backend: 'wasm' | '
 
 const losses = (lines: readonly MetricsLine[]) => lines.map((l) => l.loss as number);
 
+/** Every step's loss within `tol` relative (absolute below 1); the largest difference is printed. */
+function expectSameLosses(what: string, page: number[], node: number[], tol: number): void {
+  expect(page.length).toBe(node.length);
+  const diffs = node.map((v, i) => Math.abs(page[i] - v) / Math.max(1, Math.abs(v)));
+  console.log(`web e2e: ${what} losses vs Node: largest relative difference ${Math.max(...diffs).toExponential(2)} over ${diffs.length} steps`);
+  diffs.forEach((d, i) => expect(d, `step ${i + 1}: page ${page[i]}, node ${node[i]}`).toBeLessThanOrEqual(tol));
+}
+
 function expectLossFalls(lines: readonly MetricsLine[]): void {
   const sft = lines.filter((l) => l.stage === 'sft').map((l) => l.loss as number);
   expect(sft[sft.length - 1]).toBeLessThan(sft[0] - 0.05);
@@ -95,8 +107,7 @@ describe.skipIf(!chromium && !required)('the web page in headless Chromium', () 
     const node = await nodeLosses(WASM_RUN);
     // The same WebAssembly kernels and JavaScript on the same V8 family: float32 results agree to a few ulps
     // of the loss (Math.log/exp of the JS engine may differ in the last bit between V8 versions).
-    const page_ = losses(state.lines);
-    losses(node).forEach((v, i) => expect(Math.abs(page_[i] - v)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))));
+    expectSameLosses('WebAssembly', losses(state.lines), losses(node), 1e-5);
   }, 180_000);
 
   it('samples from the trained policy and draws the charts (screenshot)', async () => {
@@ -122,6 +133,29 @@ describe.skipIf(!chromium && !required)('the web page in headless Chromium', () 
     expect(blue).toBeGreaterThan(200);
   }, 60_000);
 
+  it('downloads the run: metrics.jsonl and a policy checkpoint that `ganpo sample --model` loads', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#download')]);
+    const zipPath = join(tempDir('web-zip'), 'run.zip');
+    await download.saveAs(zipPath);
+    const out = tempDir('web-run');
+    for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(readFileSync(zipPath))))) {
+      mkdirSync(dirname(join(out, name)), { recursive: true });
+      writeFileSync(join(out, name), bytes);
+    }
+    const metrics = readFileSync(join(out, 'ganpo-web-run/metrics.jsonl'), 'utf8').trim().split('\n');
+    expect(metrics.length).toBe(10);
+    const missing = missingBuild();
+    if (missing) {
+      if (required) throw new Error(missing);
+      console.warn(`web e2e: ${missing}; the ganpo sample check of the downloaded run is skipped`);
+      return;
+    }
+    const r = await ganpo(['sample', '--model', join(out, 'ganpo-web-run/policy'), '--prompt', 'sort: d b a c', '--max-new-tokens', '8']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().length).toBeGreaterThan(0);
+  }, 60_000);
+
   it('trains on gpu.js WebGL2 (SwiftShader), the loss falls and matches Node within float32 tolerance', async () => {
     const state = await trainInPage(page, GPU_RUN, 'gpujs', 240_000);
     expect(state.error).toBeNull();
@@ -132,7 +166,6 @@ describe.skipIf(!chromium && !required)('the web page in headless Chromium', () 
     const node = await nodeLosses(GPU_RUN);
     // Different float32 arithmetic (GLSL sums in another order, its own exp/log): after a few steps the
     // losses agree to ~1e-3 relative, far below the step-to-step change the test checks above.
-    const page_ = losses(state.lines);
-    losses(node).forEach((v, i) => expect(Math.abs(page_[i] - v)).toBeLessThanOrEqual(2e-3 * Math.max(1, Math.abs(v))));
+    expectSameLosses('gpu.js WebGL2', losses(state.lines), losses(node), 2e-3);
   }, 300_000);
 });

@@ -15,7 +15,8 @@ export interface DecodeBytesOptions {
 
 /**
  * The records of a JSON Lines file already in memory (a file dropped on a web page, say), exactly as
- * readPreferenceFile gives them for a file on disk: examples, and errors naming `name` and the line.
+ * readPreferenceFile gives them for a file on disk in `skip` mode: every example, and every error naming
+ * `name` and the line (a caller that wants `strict` stops at the first error).
  */
 export async function decodePreferenceBytes(name: string, bytes: Uint8Array, options: DecodeBytesOptions = {}): Promise<ReadRecord[]> {
   const maxBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
