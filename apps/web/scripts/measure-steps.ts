@@ -14,15 +14,24 @@ const RUN: Partial<WebRunConfig> = {
   evalInterval: 0,
   rewardPrompts: 0,
 };
-const GPU_RUN: Partial<WebRunConfig> = { ...RUN, sft: { ...RUN.sft!, steps: 4 }, preference: { ...RUN.preference!, steps: 3 } };
+// gpu.js compiles a kernel per shape, and each batch's length gives new shapes: on SwiftShader (every shader
+// compiled and run on the CPU) a step with new shapes takes minutes, so this run is short.
+const GPU_RUN: Partial<WebRunConfig> = { ...RUN, sft: { ...RUN.sft!, steps: 3 }, preference: { ...RUN.preference!, steps: 2 } };
+
+interface Times {
+  sft: number;
+  preference: number;
+  /** Every step's time, in order (the first steps include compiles and the pool's start). */
+  all: string;
+}
 
 /** Median step time of each stage, the first step of each (compiles, pool start) left out. */
-function medians(lines: readonly MetricsLine[]): { sft: number; preference: number } {
+function medians(lines: readonly MetricsLine[]): Times {
   const med = (stage: string) => {
     const t = lines.filter((l) => l.stage === stage && l.step > 1).map((l) => l.step_ms).sort((a, b) => a - b);
     return t[Math.floor(t.length / 2)];
   };
-  return { sft: med('sft'), preference: med('preference') };
+  return { sft: med('sft'), preference: med('preference'), all: lines.map((l) => l.step_ms.toFixed(0)).join(' ') };
 }
 
 async function inPage(isolated: boolean, backend: 'wasm' | 'gpujs', run: Partial<WebRunConfig>) {
@@ -50,11 +59,16 @@ async function inNode(threads: number) {
   return medians(run.metrics);
 }
 
-const rows: [string, { sft: number; preference: number }][] = [];
-rows.push(['Node, fast, 1 thread', await inNode(1)]);
-rows.push(['Node, fast, 2 threads', await inNode(2)]);
-rows.push(['page, WebAssembly, not isolated (1 thread)', await inPage(false, 'wasm', RUN)]);
-rows.push(['page, WebAssembly, isolated (2 threads)', await inPage(true, 'wasm', RUN)]);
-rows.push(['page, gpu.js WebGL2 (SwiftShader: software)', await inPage(true, 'gpujs', GPU_RUN)]);
-console.log('| where | SFT step (ms) | DPO+GANPO step (ms) |\n|---|---:|---:|');
-for (const [name, m] of rows) console.log(`| ${name} | ${m.sft.toFixed(0)} | ${m.preference.toFixed(0)} |`);
+// `--gpu` adds the gpu.js row (minutes on SwiftShader).
+const rows: [string, () => Promise<Times>][] = [
+  ['Node, fast, 1 thread', () => inNode(1)],
+  ['Node, fast, 2 threads', () => inNode(2)],
+  ['page, WebAssembly, not isolated (1 thread)', () => inPage(false, 'wasm', RUN)],
+  ['page, WebAssembly, isolated (2 threads)', () => inPage(true, 'wasm', RUN)],
+];
+if (process.argv.includes('--gpu')) rows.push(['page, gpu.js WebGL2 (SwiftShader: a software renderer)', () => inPage(true, 'gpujs', GPU_RUN)]);
+console.log('| where | SFT step (ms) | DPO+GANPO step (ms) | every step (ms) |\n|---|---:|---:|---|');
+for (const [name, measure] of rows) {
+  const m = await measure();
+  console.log(`| ${name} | ${m.sft.toFixed(0)} | ${m.preference.toFixed(0)} | ${m.all} |`);
+}
