@@ -53,6 +53,7 @@ interface PageState {
   samples: { prompt: string; text: string }[];
   done: boolean;
   error: string | null;
+  device: { compiles: number; runs: number; readbacks: number; uploadsAvoided: number; degraded: string[]; hostFallbacks: number; float64Calls: number } | null;
 }
 
 async function trainInPage(page: Page, overrides: Overrides, backend: 'wasm' | 'gpujs', timeout: number): Promise<PageState> {
@@ -162,6 +163,13 @@ describe.skipIf(!chromium && !required)('the web page in headless Chromium', () 
     expect(state.backend?.note).toBeNull(); // no fallback to WebAssembly
     expect(state.backend?.name).toBe('gpujs');
     expect(state.backend?.detail).toMatch(/webgl2/);
+    // The whole training step ran as WebGL2 shaders: no kernel fell back to gpu.js's cpu, none to the host's loops.
+    const device = state.device!;
+    console.log(`web e2e: gpu.js WebGL2 counters: ${JSON.stringify({ ...device, degraded: device.degraded.length })}`);
+    expect(device.degraded).toEqual([]);
+    expect(device.hostFallbacks).toBe(0);
+    expect(device.float64Calls).toBe(0);
+    expect(device.uploadsAvoided).toBeGreaterThan(0);
     expectLossFalls(state.lines);
     const node = await nodeLosses(GPU_RUN);
     // Different float32 arithmetic (GLSL sums in another order, its own exp/log): after a few steps the

@@ -19,6 +19,7 @@ const state = {
   done: false,
   error: null as string | null,
   zipBytes: 0,
+  device: null as Record<string, unknown> | null,
 };
 (window as unknown as { ganpo: unknown }).ganpo = { state, start, crossOriginIsolated: window.crossOriginIsolated };
 
@@ -66,6 +67,8 @@ function onMessage(m: FromWorker): void {
     render();
   } else if (m.type === 'done') {
     state.done = true;
+    state.device = m.device;
+    if (m.device) $('backend').textContent += `; gpu.js: ${m.device.compiles} kernels compiled, ${m.device.runs} kernel runs, ${m.device.readbacks} read-backs, ${m.device.uploadsAvoided} uploads avoided`;
     $('progress-text').textContent += m.stopped ? ' (stopped)' : ' (done)';
     ($('stop') as HTMLButtonElement).disabled = true;
     ($('train') as HTMLButtonElement).disabled = false;

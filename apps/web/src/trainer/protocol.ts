@@ -13,7 +13,8 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: 'backend'; readonly report: BackendReport; readonly data: string; readonly parameters: number }
   | { readonly type: 'line'; readonly line: MetricsLine }
-  | { readonly type: 'done'; readonly stopped: boolean }
+  /** `device`: gpu.js's counters (kernels compiled, read-backs, uploads avoided...) when gpu.js ran the run. */
+  | { readonly type: 'done'; readonly stopped: boolean; readonly device: Record<string, unknown> | null }
   | { readonly type: 'sample'; readonly prompt: string; readonly text: string; readonly endedWithEos: boolean }
   | { readonly type: 'zip'; readonly bytes: Uint8Array }
   | { readonly type: 'error'; readonly message: string };

@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import { getBackend, type GpujsBackend } from '@ganpo/kernels';
 import { selectBackend, type BackendReport } from './backend.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { runZip } from './runFiles.js';
@@ -30,7 +31,9 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     },
     () => stopRequested,
   );
-  post({ type: 'done', stopped: stopRequested });
+  const b = getBackend();
+  const device = b.name === 'gpujs' ? { ...(b as GpujsBackend).stats() } : null;
+  post({ type: 'done', stopped: stopRequested, device });
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
