@@ -1,7 +1,8 @@
-// The browser-safe part of @ganpo/datasets (no Node built-ins): formats, in-memory decoding, the byte
-// tokenizer, batching, seeded randomness and the embedded task. index.ts adds files and BPE tokenizers for Node.
+// The browser-safe part of @ganpo/datasets (no Node built-ins): formats, chat templates, in-memory decoding,
+// the byte tokenizer, batching, seeded randomness and the embedded task. index.ts adds files and Hugging Face
+// tokenizers for Node.
 // Formats: one normalized example type out of every supported row shape.
-export type { PreferenceExample, SftExample, UnpairedExample, DatasetExample, ExampleMeta } from './formats/examples.js';
+export type { PreferenceExample, SftExample, UnpairedExample, DatasetExample, ExampleMeta, PairMessages, SequenceMessages } from './formats/examples.js';
 export { isPreferenceExample, isSftExample, isUnpairedExample } from './formats/examples.js';
 export { FORMAT_NAMES, ROW_FORMATS, isFormatName, detectFormat, decodeRow, rowFormat } from './formats/rowFormats.js';
 export type { FormatName, RowFormat, RowDecodeResult } from './formats/rowFormats.js';
@@ -9,6 +10,8 @@ export type { Issue } from './formats/decodeIssues.js';
 export { renderIssue } from './formats/decodeIssues.js';
 export type { Message } from './formats/chatTemplate.js';
 export { renderPrompt, renderCompletion, renderTurn, ASSISTANT_HEADER } from './formats/chatTemplate.js';
+export { compileChatTemplate, type HfChatTemplate, type ChatSegment } from './formats/hfChatTemplate.js';
+export { chatTemplateOf, conversationPrompt, conversationCompletion, ChatTemplateError, type ConversationPrompt } from './batching/chatTokenize.js';
 export { implicitPromptLength, commonMessagePrefixLength } from './formats/commonPrefix.js';
 export { splitHhTranscript } from './formats/hhRlhf.js';
 export * as codecs from './formats/codecs.js';
@@ -20,8 +23,9 @@ export type { ReadRecord } from './io/fileDecoder.js';
 export type { LineError } from './io/lineErrors.js';
 
 // Tokenizers.
-export type { Tokenizer, TokenizerJson, ByteTokenizerJson, BpeTokenizerJson } from './tokenizers/tokenizer.js';
-export { byteTokenizer, BYTE_PAD, BYTE_BOS, BYTE_EOS, BYTE_VOCAB_SIZE } from './tokenizers/byteTokenizer.js';
+export type { Tokenizer, TokenizerJson, ByteTokenizerJson, HfTokenizerJson, LegacyBpeTokenizerJson, DecodeOptions, SpecialTokenNames } from './tokenizers/tokenizer.js';
+export { byteTokenizer, BYTE_PAD, BYTE_BOS, BYTE_EOS, BYTE_VOCAB_SIZE, BYTE_SPECIAL_TOKENS } from './tokenizers/byteTokenizer.js';
+export { tokenizerJsonFromVocabAndMerges } from './tokenizers/gpt2VocabMerges.js';
 
 // Batching.
 export type { Batch, SequenceBatch, UnpairedBatch } from './batching/batch.js';

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { type DType, type OptimizerStateDict, Rng, Tensor } from '@ganpo/autograd';
 import { writeDirAtomic, writeDirFile } from './atomic.js';
 import { ConfigError, type ModelConfig, type ResolvedModelConfig, parseModelConfig } from './config.js';
-import { Gpt2Tokenizer } from './gpt2Tokenizer.js';
 import { CausalLM } from './model.js';
 import { type SafeTensor, type SafetensorsFile, floatData } from './safetensors.js';
 import { loadSafetensors } from './safetensorsFiles.js';
@@ -164,9 +163,7 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedCh
 
 function reviveTokenizer(json: unknown, options: LoadOptions, source: string): Tokenizer | undefined {
   try {
-    if (options.tokenizerFromJSON) return options.tokenizerFromJSON(json);
-    if ((json as { type?: unknown })?.type === 'gpt2-bpe') return Gpt2Tokenizer.fromJSON(json);
-    return undefined;
+    return options.tokenizerFromJSON?.(json);
   } catch (e) {
     throw new CheckpointError(`${source}: cannot rebuild the tokenizer (${(e as Error).message})`);
   }
@@ -302,9 +299,13 @@ export function loadGpt2(dir: string, options: LoadOptions & { dropout?: number 
   loadModelWeights(model, weights, join(dir, 'model.safetensors'));
   const result: LoadedPretrained = { format: 'gpt2', model, config };
   const hasTokenizer = ['tokenizer.json', 'vocab.json'].some((f) => existsSync(join(dir, f)));
-  if (hasTokenizer) {
-    const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-    const tokenizer = Gpt2Tokenizer.fromDirectory(dir, { bos: num(hf.bos_token_id), eos: num(hf.eos_token_id), pad: num(hf.pad_token_id) });
+  if (hasTokenizer && options.tokenizerFromDirectory) {
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = options.tokenizerFromDirectory(dir);
+    } catch (e) {
+      throw new CheckpointError(`${dir}: cannot load the tokenizer (${(e as Error).message})`);
+    }
     if (tokenizer.vocabSize > config.vocabSize) {
       throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize}`);
     }

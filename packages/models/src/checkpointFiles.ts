@@ -38,7 +38,7 @@ export interface SaveCheckpointInput {
 export interface LoadedCheckpoint {
   model: CausalLM;
   config: ResolvedModelConfig;
-  /** The tokenizer rebuilt by `tokenizerFromJSON` (or a GPT-2 BPE tokenizer JSON we recognize). */
+  /** The tokenizer rebuilt by `tokenizerFromJSON`. */
   tokenizer?: Tokenizer;
   /** tokenizer.json as stored. */
   tokenizerJSON?: unknown;
@@ -60,6 +60,11 @@ export interface LoadOptions {
   dtype?: DType;
   /** Rebuilds a tokenizer from tokenizer.json (e.g. the datasets package's tokenizerFromJSON). */
   tokenizerFromJSON?: (json: unknown) => Tokenizer;
+  /**
+   * Loads the tokenizer files of a Hugging Face model directory (e.g. the datasets package's
+   * `loadHfTokenizer`, unwrapped). Without it, Hugging Face directories load without a tokenizer.
+   */
+  tokenizerFromDirectory?: (dir: string) => Tokenizer;
 }
 
 export const EXTRA_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;

@@ -16,4 +16,3 @@ export {
   type LoadedCheckpoint,
   type LoadedPretrained,
 } from './checkpoint.js';
-export { Gpt2Tokenizer, TokenizerFileError, bytesToUnicode, type Gpt2TokenizerJSON } from './gpt2Tokenizer.js';
