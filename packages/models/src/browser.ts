@@ -1,8 +1,12 @@
-// The browser-safe part of @ganpo/models (no Node built-ins): the model, log-probs, generation, safetensors
-// encoding and the checkpoint layout as bytes. `index.ts` adds the file-system parts for Node.
+// The browser-safe part of @ganpo/models (no Node built-ins): the models (GPT-2, Llama, LoRA), log-probs,
+// generation, safetensors encoding/decoding and the checkpoint layout as bytes. index.ts adds files for Node.
 export {
   Activation,
+  Architecture,
   ConfigError,
+  HfModelType,
+  LoraConfigCodec,
+  type LoraConfig,
   MODEL_PRESETS,
   ModelConfigCodec,
   decodeModelConfig,
@@ -62,12 +66,18 @@ export {
   SafetensorsError,
   decodeSafetensors,
   encodeSafetensors,
+  floatToBfloat16,
   floatToHalf,
   halfToFloat,
+  parseSafetensorsHeader,
+  type TensorSpec,
   type SafeTensor,
   type SafetensorsDType,
   type SafetensorsFile,
 } from './safetensors.js';
+export { LlamaAttention, LlamaDecoderLayer, LlamaMLP, LlamaModel, RMSNorm } from './llama.js';
+export { LORA_DEFAULTS, defaultLoraTargets, foldLora, loraLayers, loraReference, loraTargets } from './lora.js';
+export { addLora, mergeLora } from './lora.js';
 export {
   CHECKPOINT_FORMAT,
   CHECKPOINT_FORMAT_VERSION,
