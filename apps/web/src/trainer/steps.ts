@@ -8,7 +8,7 @@ import type { Pair } from './data.js';
 
 /*
  * One optimizer step of each stage, composed from the library packages in the order `ganpo train` uses
- * (GANPO.md §5): policy forward on chosen and rejected rows in one [2B, T] pass, reference forward without
+ * (docs/method.md §5): policy forward on chosen and rejected rows in one [2B, T] pass, reference forward without
  * gradient, one discriminator step on detached latents, then L_pref ⊕ λ·L_adv with the updated
  * discriminators frozen, clipped gradients and an AdamW step.
  */
