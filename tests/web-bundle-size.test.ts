@@ -18,11 +18,14 @@ const BROWSER_ENTRY: Record<string, string> = {
   models: 'packages/models/src/browser.ts',
 };
 
+/** Where @ganpo/* imports resolve: the packages above, and @ganpo/codecs (browser-safe; bundled with the packages that decode configuration). */
+const RESOLVED_ENTRY: Record<string, string> = { ...BROWSER_ENTRY, codecs: 'packages/codecs/src/index.ts' };
+
 /** @ganpo/* imports resolve to the sibling package's browser entry (its TypeScript source); gpu.js to its browser build. */
 const browserEntries: Plugin = {
   name: 'ganpo-browser-entries',
   setup(b) {
-    b.onResolve({ filter: /^@ganpo\// }, (args) => ({ path: `${root}${BROWSER_ENTRY[args.path.slice('@ganpo/'.length)]}` }));
+    b.onResolve({ filter: /^@ganpo\// }, (args) => ({ path: `${root}${RESOLVED_ENTRY[args.path.slice('@ganpo/'.length)]}` }));
   },
 };
 
