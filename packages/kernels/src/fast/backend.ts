@@ -48,7 +48,7 @@ function binaryWasm(code: number, a: Float32Array, b: Float32Array, c: Collapsed
   rt.reset();
   const A = rt.put(a);
   const B = rt.put(b);
-  const O = rt.alloc(size * 4);
+  const O = rt.output(size * 4);
   const parallel = size >= elementwiseParallelMin;
   if (rows === 1) {
     // one long row: chunks of its elements, in whole vectors
@@ -94,17 +94,19 @@ function unaryWasm(code: number, x: Float32Array): Float32Array {
   const rt = getRuntime();
   rt.reset();
   const at = rt.put(x);
+  const out = rt.output(x.length * 4);
   // spans in multiples of the kernel's 1024-element blocks; each thread uses its own scratch as `tmp`
-  runSplit(rt, 'unary', [code, at, at], x.length, { parallel: x.length >= elementwiseParallelMin, align: 1024 });
-  return rt.take(at, x.length);
+  runSplit(rt, 'unary', [code, at, out], x.length, { parallel: x.length >= elementwiseParallelMin, align: 1024 });
+  return rt.take(out, x.length);
 }
 
 function rowsKernel(x: Float32Array, rows: number, cols: number, which: 'softmax' | 'log_softmax'): Float32Array {
   const rt = getRuntime();
   rt.reset();
   const at = rt.put(x.length === rows * cols ? x : x.subarray(0, rows * cols));
-  runSplit(rt, which, [at, at, cols], rows, rowSplit(rows, cols));
-  return rt.take(at, rows * cols);
+  const out = rt.output(rows * cols * 4);
+  runSplit(rt, which, [at, out, cols], rows, rowSplit(rows, cols));
+  return rt.take(out, rows * cols);
 }
 
 /** Out-of-range targets are a caller's bug; the reference backend gives them its NaN. */
@@ -184,12 +186,13 @@ export const fastBackend: Backend = {
     const X = rt.put(x.length === rows * cols ? x : x.subarray(0, rows * cols));
     const G = gamma ? rt.put(gamma) : 0;
     const B = beta ? rt.put(beta) : 0;
-    const mean = rt.alloc(rows * 4);
-    const rstd = rt.alloc(rows * 4);
+    const Y = rt.output(rows * cols * 4);
+    const mean = rt.output(rows * 4);
+    const rstd = rt.output(rows * 4);
     const epsAt = rt.alloc(8);
     new Float64Array(rt.memory.buffer, epsAt, 1)[0] = eps;
-    runSplit(rt, 'layer_norm', [X, X, mean, rstd, cols, G, B, epsAt], rows, rowSplit(rows, cols));
-    return { y: rt.take(X, rows * cols), mean: rt.take(mean, rows), rstd: rt.take(rstd, rows) };
+    runSplit(rt, 'layer_norm', [X, Y, mean, rstd, cols, G, B, epsAt], rows, rowSplit(rows, cols));
+    return { y: rt.take(Y, rows * cols), mean: rt.take(mean, rows), rstd: rt.take(rstd, rows) };
   },
 
   /** The wasm softmax, then one JavaScript pass over the fresh result: subtract the target, scale by g. */
@@ -218,7 +221,7 @@ export const fastBackend: Backend = {
     rt.reset();
     const X = rt.put(logits.length === rows * cols ? logits : logits.subarray(0, rows * cols));
     const T = rt.put(targets.length === rows ? targets : targets.subarray(0, rows), 'i32');
-    const out = rt.alloc(rows * 4);
+    const out = rt.output(rows * 4);
     runSplit(rt, 'cross_entropy', [X, T, out, cols], rows, rowSplit(rows, cols));
     return rt.take(out, rows);
   },

@@ -140,7 +140,7 @@ describe('fast kernels on the worker pool', () => {
   });
 
   it('row and element-wise kernels split over threads give the single-threaded results, bit for bit', () => {
-    const bits = (x: ArrayLike<number> & { buffer: ArrayBufferLike }) => Buffer.from(x.buffer as ArrayBuffer).toString('base64');
+    const bits = (x: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }) => Buffer.from(x.buffer as ArrayBuffer, x.byteOffset, x.byteLength).toString('base64');
     const run = () => {
       const out: string[] = [];
       for (const [rows, cols] of [[7, 33], [64, 260], [3, 5000]]) {
@@ -185,7 +185,7 @@ describe('fast kernels on the worker pool', () => {
     setParallelThreshold(Number.MAX_SAFE_INTEGER);
     const single = fast.matmul(a, b, spec);
     setParallelThreshold(0);
-    expect(Buffer.from(threaded.buffer).equals(Buffer.from(single.buffer))).toBe(true);
+    expect(Buffer.from(threaded.buffer, threaded.byteOffset, threaded.byteLength).equals(Buffer.from(single.buffer, single.byteOffset, single.byteLength))).toBe(true);
   });
 });
 
