@@ -168,6 +168,16 @@ export class Runtime {
     return at;
   }
 
+  /**
+   * A resident Float32Array of `length` elements for a kernel computed in JavaScript (its contents are
+   * whatever the block held: the kernel writes every element), or null beyond the budget or the memory.
+   */
+  residentArray(length: number): Float32Array | null {
+    const bytes = length * 4;
+    if (length === 0 || this.residentBytes + blockSize(bytes) > residentBudget || !this.fits(bytes)) return null;
+    return this.take(this.output(bytes), length);
+  }
+
   /** Whether `bytes` more could still be allocated. */
   fits(bytes: number): boolean {
     return align(this.top + bytes + 16, 64) <= MAX_PAGES * PAGE;
@@ -276,5 +286,13 @@ export function runtimeAvailable(): boolean {
     return false;
   }
 }
+
+/** A float32 output of `length` elements: resident in WebAssembly memory when it can be, else a fresh zeroed array; contents unspecified. */
+export function outputF32(length: number): Float32Array {
+  return (runtimeAvailable() && getRuntime().residentArray(length)) || new Float32Array(length);
+}
+
+/** Bytes of WebAssembly memory held by resident outputs not yet reclaimed (0 before the runtime starts): memory a leak check must count. */
+export const residentBytes = (): number => runtime?.residentBytes ?? 0;
 
 export const runtimeUnavailableReason = (): string | null => unavailable;
