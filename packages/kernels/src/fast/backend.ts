@@ -5,7 +5,9 @@ import { binary32, collapse, type Collapsed, unary32js } from './elementwise.js'
 import { matmul32, matmulBytes } from './matmul.js';
 import { fastThreads, runSplit } from './pool.js';
 import { concatFast, copyStridedFast, indexAddFast, indexSelectFast, padFast, reduceFast } from './strided.js';
-import { getRuntime, runtimeAvailable, runtimeUnavailableReason } from './runtime.js';
+import { getRuntime, outputLike, runtimeAvailable, runtimeUnavailableReason } from './runtime.js';
+import { resolveBackend } from '../registry.js';
+import { layerNormBackwardWith, softmaxBackwardWith, unaryBackwardWith } from '../fused.js';
 
 /** Elements below which the row and element-wise kernels stay on the main thread (see bench/threshold.mjs). */
 let elementwiseParallelMin = 1 << 15;
@@ -119,18 +121,17 @@ function targetsInRange(t: Int32Array, rows: number, cols: number): boolean {
 /**
  * The fast float32 CPU backend: WebAssembly SIMD kernels (matmul, softmax, logSoftmax, layerNorm,
  * crossEntropy, the common unary ops, broadcasting binary ops), large calls shared with a worker pool, and
- * specialised JavaScript loops for the other element-wise cases. Float64 buffers, and every kernel not listed, go to the reference `cpu` backend
- * unchanged, so gradient checks in float64 are exactly the reference path.
+ * specialised JavaScript loops for the other element-wise cases, all with float32 outputs resident in WebAssembly
+ * memory. Float64 buffers go to the reference `cpu` backend unchanged, so gradient checks in float64 are exactly
+ * the reference path; kernels it does not implement (fill, cast, where, gather, scatterAdd, sort) are the
+ * reference ones through `resolveBackend`.
  */
-export const fastBackend: Backend = {
+export const fastBackend: Backend = resolveBackend({
   name: 'fast',
   describe: () =>
     runtimeUnavailableReason() === null
       ? `WebAssembly SIMD float32 kernels on ${fastThreads()} thread(s); float64 and the other kernels on the reference cpu backend`
       : `reference cpu kernels (WebAssembly SIMD unavailable: ${runtimeUnavailableReason()})`,
-
-  fill: (size, value, dtype) => cpuBackend.fill(size, value, dtype),
-  cast: (x, dtype) => cpuBackend.cast(x, dtype),
 
   unary(op: UnaryOp, x: Buf): Buf {
     if (!isF32(x)) return cpuBackend.unary(op, x);
@@ -151,14 +152,11 @@ export const fastBackend: Backend = {
     return binary32(op, a, b, outShape, c);
   },
 
-  where: (cond, condShape, a, aShape, b, bShape, outShape) => cpuBackend.where(cond, condShape, a, aShape, b, bShape, outShape),
   reduce: (op, x, shape, axes) => (isF32(x) ? reduceFast(op, x, shape, axes) : cpuBackend.reduce(op, x, shape, axes)),
   copyStrided: (x, outShape, strides, offset) =>
     isF32(x) ? copyStridedFast(x, outShape, strides, offset) : cpuBackend.copyStrided(x, outShape, strides, offset),
   pad: (x, shape, before, after, value) => (isF32(x) ? padFast(x, shape, before, after, value) : cpuBackend.pad(x, shape, before, after, value)),
   concat: (xs, shapes, axis) => (xs.every(isF32) ? concatFast(xs, shapes, axis) : cpuBackend.concat(xs, shapes, axis)),
-  gather: (x, shape, axis, indices, indexShape) => cpuBackend.gather(x, shape, axis, indices, indexShape),
-  scatterAdd: (shape, axis, indices, indexShape, src) => cpuBackend.scatterAdd(shape, axis, indices, indexShape, src),
   indexSelect: (x, shape, axis, indices) => (isF32(x) ? indexSelectFast(x, shape, axis, indices) : cpuBackend.indexSelect(x, shape, axis, indices)),
   indexAdd: (shape, axis, indices, src) => (isF32(src) ? indexAddFast(shape, axis, indices, src) : cpuBackend.indexAdd(shape, axis, indices, src)),
 
@@ -226,5 +224,8 @@ export const fastBackend: Backend = {
     return rt.take(out, rows);
   },
 
-  sort: (x, rows, cols, descending) => cpuBackend.sort(x, rows, cols, descending),
-};
+  // The fused backward kernels: the reference loops, with float32 outputs resident in WebAssembly memory.
+  softmaxBackward: (y, g, rows, cols) => softmaxBackwardWith(outputLike, y, g, rows, cols),
+  layerNormBackward: (x, mean, rstd, gamma, g, rows, cols) => layerNormBackwardWith(outputLike, x, mean, rstd, gamma, g, rows, cols),
+  unaryBackward: (op, x, g) => unaryBackwardWith(outputLike, op, x, g),
+});

@@ -463,3 +463,33 @@ describe('float64 stays exactly the reference path', () => {
     expect(fast.describe()).toMatch(/WebAssembly SIMD/);
   });
 });
+
+describe('fast fused backward kernels', () => {
+  // The fast backend runs the reference loops of fused.ts with resident float32 outputs: results must be
+  // the reference backend's on the same float32 inputs, bit for bit, and the outputs must be resident views
+  // (which later kernels read in place) that nothing else overwrites.
+  const args = fc.record({ rows: rowsArb, cols: colsArb, seed: fc.integer() });
+  const same = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) =>
+    expect(Buffer.from(Float32Array.from(got).buffer).equals(Buffer.from(Float32Array.from(want).buffer)), what).toBe(true);
+
+  it('softmaxBackward, layerNormBackward and unaryBackward equal the reference kernels on float32 inputs', () => {
+    fc.assert(
+      fc.property(args, fc.boolean(), ({ rows, cols, seed }, withGamma) => {
+        const x = data(rows * cols, seed, 3);
+        const g = data(rows * cols, seed ^ 5, 1);
+        const y = cpu.softmax(x, rows, cols);
+        same(fast.softmaxBackward(y, g, rows, cols), cpu.softmaxBackward(y, g, rows, cols), 'softmaxBackward');
+        const gamma = withGamma ? data(cols, seed ^ 7, 2) : null;
+        const ln = cpu.layerNorm(x, rows, cols, gamma, null, 1e-5);
+        const got = fast.layerNormBackward(x, ln.mean, ln.rstd, gamma, g, rows, cols);
+        const want = cpu.layerNormBackward(x, ln.mean, ln.rstd, gamma, g, rows, cols);
+        same(got.dx, want.dx, 'layerNorm dx');
+        same(got.dgamma, want.dgamma, 'layerNorm dgamma');
+        same(got.dbeta, want.dbeta, 'layerNorm dbeta');
+        for (const op of ['geluTanh', 'geluErf'] as const) same(fast.unaryBackward(op, x, g), cpu.unaryBackward(op, x, g), op);
+        expect(got.dx).toBeInstanceOf(Float32Array);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

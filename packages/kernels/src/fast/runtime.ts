@@ -1,3 +1,4 @@
+import type { Buf } from '../types.js';
 import { KERNELS_WASM_BASE64 } from './kernels.wasm.generated.js';
 
 // The few WebAssembly JS-API types used here, declared locally: the repo compiles with lib ES2022 only
@@ -294,5 +295,11 @@ export function outputF32(length: number): Float32Array {
 
 /** Bytes of WebAssembly memory held by resident outputs not yet reclaimed (0 before the runtime starts): memory a leak check must count. */
 export const residentBytes = (): number => runtime?.residentBytes ?? 0;
+
+/**
+ * An output like `like` (the fused kernels' allocator, see fused.ts): float32 ones resident in WebAssembly
+ * memory (the next wasm kernel reads them in place), float64 ones fresh. Contents unspecified.
+ */
+export const outputLike = (like: Buf, length: number): Buf => (like instanceof Float32Array ? outputF32(length) : new Float64Array(length));
 
 export const runtimeUnavailableReason = (): string | null => unavailable;

@@ -1,6 +1,6 @@
 import { contiguousStrides, sizeOf } from '../shape.js';
 import type { Buf, ReduceOp, Shape } from '../types.js';
-import { outputF32 } from './runtime.js';
+import { outputLike } from './runtime.js';
 
 /**
  * Movement and reductions as tight JavaScript loops over the innermost axis: the reference backend visits
@@ -45,11 +45,8 @@ function advance(idx: number[], dims: readonly number[], steps: readonly number[
   return offset;
 }
 
-/**
- * An output like `like`: float32 ones resident in WebAssembly memory (the next wasm kernel reads them in
- * place), float64 ones fresh. Contents unspecified: every kernel here writes or fills all of it.
- */
-const alloc = (like: Buf, n: number): Buf => (like instanceof Float32Array ? outputF32(n) : new Float64Array(n));
+/** Outputs: float32 resident in WebAssembly memory, float64 fresh; every kernel here writes or fills all of it. */
+const alloc = outputLike;
 
 /** out[i] = x[offset + Σ i_d·strides[d]]: one typed-array copy (or fill) per innermost run where possible. */
 export function copyStridedFast(x: Buf, outShape: Shape, strides: readonly number[], offset: number): Buf {
