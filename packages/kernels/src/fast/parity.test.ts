@@ -466,13 +466,13 @@ describe('float64 stays exactly the reference path', () => {
 
 describe('fast fused backward kernels', () => {
   // The fast backend runs the reference loops of fused.ts with resident float32 outputs: results must be
-  // the reference backend's on the same float32 inputs, bit for bit, and the outputs must be resident views
-  // (which later kernels read in place) that nothing else overwrites.
+  // the reference backend's on the same float32 inputs, bit for bit (geluTanh's backward uses the SIMD tanh,
+  // so it is held to float32 error bounds against the float64 reference instead).
   const args = fc.record({ rows: rowsArb, cols: colsArb, seed: fc.integer() });
   const same = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) =>
     expect(Buffer.from(Float32Array.from(got).buffer).equals(Buffer.from(Float32Array.from(want).buffer)), what).toBe(true);
 
-  it('softmaxBackward, layerNormBackward and unaryBackward equal the reference kernels on float32 inputs', () => {
+  it('softmaxBackward, layerNormBackward and unaryBackward equal the reference kernels (geluTanh: within float32 rounding)', () => {
     fc.assert(
       fc.property(args, fc.boolean(), ({ rows, cols, seed }, withGamma) => {
         const x = data(rows * cols, seed, 3);
@@ -486,7 +486,11 @@ describe('fast fused backward kernels', () => {
         same(got.dx, want.dx, 'layerNorm dx');
         same(got.dgamma, want.dgamma, 'layerNorm dgamma');
         same(got.dbeta, want.dbeta, 'layerNorm dbeta');
-        for (const op of ['geluTanh', 'geluErf'] as const) same(fast.unaryBackward(op, x, g), cpu.unaryBackward(op, x, g), op);
+        same(fast.unaryBackward('geluErf', x, g), cpu.unaryBackward('geluErf', x, g), 'geluErf');
+        // geluTanh takes the WebAssembly tanh (as the forward does): float32 rounding of the float64 reference
+        const gt = fast.unaryBackward('geluTanh', x, g);
+        const wantGt = cpu.unaryBackward('geluTanh', f64(x), f64(g));
+        expectClose(gt as Float32Array, wantGt, (i) => 64 * EPS * (Math.abs(g[i]) * (1 + Math.abs(x[i])) + 1e-30), 'geluTanh backward');
         expect(got.dx).toBeInstanceOf(Float32Array);
       }),
       { numRuns: 60 },
