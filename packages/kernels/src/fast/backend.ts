@@ -1,6 +1,7 @@
 import { cpuBackend } from '../cpu.js';
 import { sizeOf } from '../shape.js';
 import type { Backend, BinaryOp, Buf, LayerNormResult, MatmulSpec, Shape, UnaryOp } from '../types.js';
+import { WASM_OPCODES } from './kernels.wasm.generated.js';
 import { binary32, collapse, type Collapsed, unary32js } from './elementwise.js';
 import { matmul32, matmulBytes } from './matmul.js';
 import { fastThreads, runSplit } from './pool.js';
@@ -19,10 +20,12 @@ export function setElementwiseParallelThreshold(elements: number): number {
   return old;
 }
 
+/** An op's code is its index in wasm/opcodes.json, the definition kernels.wat is assembled from. */
+const codes = <Op extends string>(ops: readonly string[]): Partial<Record<Op, number>> =>
+  Object.fromEntries(ops.map((op, code) => [op, code])) as Partial<Record<Op, number>>;
+
 /** Binary ops the WebAssembly `binary` export computes (its op codes); pow stays in JavaScript. */
-const WASM_BINARY: Partial<Record<BinaryOp, number>> = {
-  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, ne: 7, lt: 8, le: 9, gt: 10, ge: 11,
-};
+const WASM_BINARY = codes<BinaryOp>(WASM_OPCODES.binary);
 
 /** Whether binary ops of rank <= 2 after collapsing run in WebAssembly (else all in JavaScript). */
 let binaryInWasm = true;
@@ -62,9 +65,7 @@ function binaryWasm(code: number, a: Float32Array, b: Float32Array, c: Collapsed
 }
 
 /** Unary ops computed by the WebAssembly SIMD kernels (op code of the `unary` export). */
-const WASM_UNARY: Partial<Record<UnaryOp, number>> = {
-  exp: 0, sigmoid: 1, tanh: 2, geluTanh: 3, relu: 4, neg: 5, abs: 6, square: 7, sqrt: 8, reciprocal: 9, sign: 10,
-};
+const WASM_UNARY = codes<UnaryOp>(WASM_OPCODES.unary);
 /**
  * Below this many elements the JavaScript loops win over the copies into WebAssembly memory. Only for ops
  * whose JavaScript and WebAssembly results are identical (the exact ones: every wasm binary op, relu, neg,
