@@ -77,16 +77,16 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
+/** The argument of the tanh in GELU's tanh approximation: u = √(2/π)(v + 0.044715v³). */
+export const geluTanhArg = (v: number): number => SQRT_2_OVER_PI * (v + GELU_C * v * v * v);
+/** gelu′(v) from t = tanh(u): ½(1 + t) + ½v(1 − t²)·u′. */
+export const geluTanhSlope = (v: number, t: number): number => 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * v * v);
+
 /** g ⊙ f′(x) for the activations whose composite backward is long (GELU, both flavours). */
 export function unaryBackwardWith(alloc: Alloc, op: UnaryBackwardOp, x: Buf, g: Buf): Buf {
   const dx = alloc(x, x.length);
   if (op === 'geluTanh') {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      const t = Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v));
-      const du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * v * v);
-      dx[i] = g[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * du);
-    }
+    for (let i = 0; i < x.length; i++) dx[i] = g[i] * geluTanhSlope(x[i], Math.tanh(geluTanhArg(x[i])));
   } else {
     for (let i = 0; i < x.length; i++) {
       const v = x[i];

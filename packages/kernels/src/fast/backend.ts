@@ -8,7 +8,7 @@ import { fastThreads, runSplit } from './pool.js';
 import { concatFast, copyStridedFast, indexAddFast, indexSelectFast, padFast, reduceFast } from './strided.js';
 import { getRuntime, outputF32, outputLike, runtimeAvailable, runtimeUnavailableReason } from './runtime.js';
 import { resolveBackend } from '../registry.js';
-import { layerNormBackwardWith, softmaxBackwardWith, unaryBackwardWith } from '../fused.js';
+import { geluTanhArg, geluTanhSlope, layerNormBackwardWith, softmaxBackwardWith, unaryBackwardWith } from '../fused.js';
 
 /** Elements below which the row and element-wise kernels stay on the main thread (see bench/threshold.mjs). */
 let elementwiseParallelMin = 1 << 15;
@@ -112,28 +112,18 @@ function rowsKernel(x: Float32Array, rows: number, cols: number, which: 'softmax
   return rt.take(out, rows * cols);
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const GELU_C = 0.044715;
-
 /**
- * g ⊙ gelu′(x) (tanh approximation) in three passes: u = √(2/π)(x + 0.044715x³), t = tanh(u) by the
- * WebAssembly SIMD kernel (the one the forward uses; JavaScript's Math.tanh per element was 10 % of the
- * GANPO step), then the arithmetic. Within float32 rounding of the reference kernel, not bit-identical.
+ * g ⊙ gelu′(x) (tanh approximation) in three passes: u = geluTanhArg(x), t = tanh(u) by the WebAssembly SIMD
+ * kernel (the one the forward uses; JavaScript's Math.tanh per element was 10 % of the GANPO step), then
+ * geluTanhSlope. Within float32 rounding of the reference kernel, not bit-identical.
  */
 function geluTanhBackward32(x: Float32Array, g: Float32Array): Float32Array {
   const n = x.length;
   const u = outputF32(n);
-  for (let i = 0; i < n; i++) {
-    const v = x[i];
-    u[i] = SQRT_2_OVER_PI * (v + GELU_C * v * v * v);
-  }
+  for (let i = 0; i < n; i++) u[i] = geluTanhArg(x[i]);
   const t = unaryWasm(WASM_UNARY.tanh!, u);
   const dx = outputF32(n);
-  for (let i = 0; i < n; i++) {
-    const v = x[i];
-    const th = t[i];
-    dx[i] = g[i] * (0.5 * (1 + th) + 0.5 * v * (1 - th * th) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * v * v));
-  }
+  for (let i = 0; i < n; i++) dx[i] = g[i] * geluTanhSlope(x[i], t[i]);
   return dx;
 }
 
