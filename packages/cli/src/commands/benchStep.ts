@@ -98,6 +98,23 @@ function timed<T>(phases: Partial<Record<Phase, number>>, name: Phase, fn: () =>
   return out;
 }
 
+/** The tail every mode shares: the loss's value, backward, one AdamW step. */
+function finishStep(phases: Partial<Record<Phase, number>>, loss: Tensor, optimizer: AdamW): StepTiming {
+  const value = loss.item();
+  timed(phases, 'backward', () => backward(loss));
+  timed(phases, 'optimizer', () => {
+    optimizer.step();
+    optimizer.zeroGrad();
+  });
+  return { phases, loss: value };
+}
+
+/** A forward pass's sequence log-probs, split into the chosen and rejected halves, and its latents. */
+function pairForward(model: CausalLM, batch: ModelBatch) {
+  const out = model.forward(batch);
+  return { logps: splitPairs(sequenceLogps(out.logits, batch)), latents: out.latents };
+}
+
 /** One mode's step as a closure over its own fresh models and optimizers (every mode starts from the same weights). */
 export function buildStep(s: BenchShape, mode: BenchMode): () => StepTiming {
   const config = modelConfigOf(s);
@@ -108,14 +125,7 @@ export function buildStep(s: BenchShape, mode: BenchMode): () => StepTiming {
     return () => {
       const phases: Partial<Record<Phase, number>> = {};
       const out = timed(phases, 'policy forward', () => policy.forward(batch));
-      const loss = timed(phases, 'loss and adversarial term', () => sftLoss(out.logits, batch));
-      const value = loss.item();
-      timed(phases, 'backward', () => backward(loss));
-      timed(phases, 'optimizer', () => {
-        optimizer.step();
-        optimizer.zeroGrad();
-      });
-      return { phases, loss: value };
+      return finishStep(phases, timed(phases, 'loss and adversarial term', () => sftLoss(out.logits, batch)), optimizer);
     };
   }
   const reference = freezeReference(policy);
@@ -133,16 +143,8 @@ export function buildStep(s: BenchShape, mode: BenchMode): () => StepTiming {
   const [maskChosen, maskRejected] = halves(tensor(batch.attentionMask, { shape: [batch.rows, batch.seqLen], dtype: 'float32' }));
   return () => {
     const phases: Partial<Record<Phase, number>> = {};
-    const ref = timed(phases, 'reference forward', () =>
-      noGrad(() => {
-        const out = reference.forward(batch);
-        return { logps: splitPairs(sequenceLogps(out.logits, batch)), latents: out.latents };
-      }),
-    );
-    const pol = timed(phases, 'policy forward', () => {
-      const out = policy.forward(batch);
-      return { logps: splitPairs(sequenceLogps(out.logits, batch)), latents: out.latents };
-    });
+    const ref = timed(phases, 'reference forward', () => noGrad(() => pairForward(reference, batch)));
+    const pol = timed(phases, 'policy forward', () => pairForward(policy, batch));
     let latents: PairLatents | null = null;
     if (ganpo) {
       const state = ganpo;
@@ -159,12 +161,6 @@ export function buildStep(s: BenchShape, mode: BenchMode): () => StepTiming {
       const pref = objective(input).loss;
       return ganpo && latents ? add(pref, ganpoTerm(ganpo)(latents).loss) : pref;
     });
-    const value = loss.item();
-    timed(phases, 'backward', () => backward(loss));
-    timed(phases, 'optimizer', () => {
-      optimizer.step();
-      optimizer.zeroGrad();
-    });
-    return { phases, loss: value };
+    return finishStep(phases, loss, optimizer);
   };
 }
