@@ -91,15 +91,21 @@ export function setResidentBudget(bytes: number): number {
 
 /**
  * Block size for a request: 64-byte aligned with at least 16 bytes of padding (the SIMD loops may read one
- * partial vector past the end), rounded to an eighth of its power of two above 64 KiB, so that freed blocks
- * are reused by later requests of about the same size without a general-purpose allocator.
+ * partial vector past the end), and above 4 KiB rounded up to a quarter of its power of two (at most 25 %
+ * more), so that freed blocks are reused by later requests of about the same size without a general-purpose
+ * allocator (a training run's shapes vary: evaluation, generation).
  */
 export function blockSize(bytes: number): number {
   const b = align(Math.max(bytes, 0) + 16, 64);
-  if (b <= 65536) return b;
-  const eighth = 2 ** Math.floor(Math.log2(b)) / 8;
-  return Math.ceil(b / eighth) * eighth;
+  if (b <= 4096) return b;
+  const quarter = 2 ** Math.floor(Math.log2(b)) / 4;
+  return Math.ceil(b / quarter) * quarter;
 }
+
+/** A free block of up to this many size classes above the request is taken rather than growing the memory. */
+const LARGER_CLASSES = 4;
+/** Memory beyond the resident budget that new resident blocks may still grow it by; past it outputs are copies. */
+const RESIDENT_HEADROOM = 256 << 20;
 
 /**
  * The main thread's WebAssembly instance over one shared memory, and the allocator of that memory.
@@ -120,11 +126,13 @@ export class Runtime {
   private top = ARENA_BASE;
   private readonly freeBlocks = new Map<number, number[]>();
   private temps: number[] = [];
-  /** Output blocks allocated but not yet handed out by `take`, by address: their block size. */
-  private readonly pending = new Map<number, number>();
+  /** The size of every block handed out, by address (a reused block may be larger than its request). */
+  private readonly sizes = new Map<number, number>();
+  /** Output blocks allocated but not yet handed out by `take`. */
+  private readonly pending = new Set<number>();
   /** Every buffer this memory has had (it changes on growth): what tells a resident view from a JS array. */
   private readonly buffers = new WeakSet<object>();
-  private readonly registry = new FinalizationRegistry<{ at: number; size: number }>((held) => this.releaseResident(held));
+  private readonly registry = new FinalizationRegistry<number>((at) => this.releaseResident(at));
   /** Bytes held by resident outputs that have not been reclaimed yet. */
   residentBytes = 0;
   private f32: Float32Array<ArrayBufferLike> = new Float32Array(0);
@@ -142,18 +150,17 @@ export class Runtime {
 
   /** Starts a new call: the temporaries of the previous one are free again. */
   reset(): void {
-    for (let i = 0; i < this.temps.length; i += 2) this.freeBlock(this.temps[i], this.temps[i + 1]);
+    for (const at of this.temps) this.freeBlock(at);
     this.temps.length = 0;
     // an output allocated but never taken (a kernel that threw) is a temporary too
-    for (const [at, size] of this.pending) this.freeBlock(at, size);
+    for (const at of this.pending) this.freeBlock(at);
     this.pending.clear();
   }
 
   /** Reserves a temporary block of `bytes` for this call; throws past MAX_PAGES. */
   alloc(bytes: number): number {
-    const size = blockSize(bytes);
-    const at = this.block(size);
-    this.temps.push(at, size);
+    const at = this.reuse(blockSize(bytes)) ?? this.grow(blockSize(bytes));
+    this.temps.push(at);
     return at;
   }
 
@@ -164,8 +171,9 @@ export class Runtime {
   output(bytes: number): number {
     const size = blockSize(bytes);
     if (this.residentBytes + size > residentBudget) return this.alloc(bytes);
-    const at = this.block(size);
-    this.pending.set(at, size);
+    const at = this.reuse(size) ?? (this.top + size <= ARENA_BASE + residentBudget + RESIDENT_HEADROOM ? this.grow(size) : undefined);
+    if (at === undefined) return this.alloc(bytes);
+    this.pending.add(at);
     return at;
   }
 
@@ -215,34 +223,41 @@ export class Runtime {
    * `new Float32Array(n)` + `.set()`, whose zero-filled allocation faults in fresh pages on this VM).
    */
   take(at: number, length: number): Float32Array {
-    const size = this.pending.get(at);
-    if (size !== undefined) {
-      this.pending.delete(at);
+    if (this.pending.delete(at)) {
+      const size = this.sizes.get(at)!;
       const buffer = this.memory.buffer;
       this.buffers.add(buffer);
       const view = new Float32Array(buffer, at, length);
       this.residentBytes += size;
-      this.registry.register(view, { at, size });
+      this.registry.register(view, at);
       return view;
     }
     return new Float32Array(this.F32.subarray(at >>> 2, (at >>> 2) + length));
   }
 
-  private releaseResident({ at, size }: { at: number; size: number }): void {
-    this.residentBytes -= size;
-    this.freeBlock(at, size);
+  private releaseResident(at: number): void {
+    this.residentBytes -= this.sizes.get(at)!;
+    this.freeBlock(at);
   }
 
-  private freeBlock(at: number, size: number): void {
+  private freeBlock(at: number): void {
+    const size = this.sizes.get(at)!;
     const list = this.freeBlocks.get(size);
     if (list) list.push(at);
     else this.freeBlocks.set(size, [at]);
   }
 
-  /** A block of exactly `size` bytes: a freed one of that size, else new space at the top (growing the memory). */
-  private block(size: number): number {
-    const reused = this.freeBlocks.get(size)?.pop();
-    if (reused !== undefined) return reused;
+  /** A freed block of class `size` or one of the next LARGER_CLASSES classes, or undefined. */
+  private reuse(size: number): number | undefined {
+    for (let k = 0, c = size; k <= LARGER_CLASSES; k++, c = blockSize(c + 1 - 16)) {
+      const at = this.freeBlocks.get(c)?.pop();
+      if (at !== undefined) return at;
+    }
+    return undefined;
+  }
+
+  /** A new block of `size` bytes at the top, growing the memory; throws past MAX_PAGES. */
+  private grow(size: number): number {
     const at = this.top;
     const end = at + size;
     if (end > this.memory.buffer.byteLength) {
@@ -253,6 +268,7 @@ export class Runtime {
       this.memory.grow(Math.min(MAX_PAGES, Math.max(need, Math.ceil(have * 1.5))) - have);
     }
     this.top = end;
+    this.sizes.set(at, size);
     return at;
   }
 
