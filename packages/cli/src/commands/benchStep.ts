@@ -1,6 +1,6 @@
 import { AdamW, Rng, add, backward, noGrad, slice, tensor, type Tensor } from '@ganpo/autograd';
 import { createGanpoState, discriminatorStep, ganpoTerm, type GanpoState, type PairLatents } from '@ganpo/adversarial';
-import { CausalLM, freezeReference, type ModelBatch, type ResolvedModelConfig, sequenceLogps, sftLoss, splitPairs } from '@ganpo/models';
+import { CausalLM, freezeReference, type ModelBatch, type ResolvedModelConfig, resolveModelConfig, sequenceLogps, sftLoss, splitPairs } from '@ganpo/models';
 import { dpo, type PairLogps } from '@ganpo/objectives';
 
 /**
@@ -45,17 +45,9 @@ export interface StepTiming {
   loss: number;
 }
 
-export const modelConfigOf = (s: BenchShape): ResolvedModelConfig => ({
-  vocabSize: s.vocab,
-  contextLength: s.seq,
-  dModel: s.width,
-  nLayers: s.layers,
-  nHeads: s.heads,
-  dropout: 0,
-  dMlp: s.mlp,
-  layerNormEps: 1e-5,
-  activation: 'gelu_tanh',
-});
+/** The GPT-2 policy of a shape (every other field at its default: GPT-2 architecture, tied head). */
+export const modelConfigOf = (s: BenchShape): ResolvedModelConfig =>
+  resolveModelConfig({ vocabSize: s.vocab, contextLength: s.seq, dModel: s.width, nLayers: s.layers, nHeads: s.heads, dropout: 0, dMlp: s.mlp, layerNormEps: 1e-5, activation: 'gelu_tanh' });
 
 /** Matmul FLOPs of one forward of the policy over `rows` sequences (linear layers, attention and the tied head). */
 export function forwardFlops(s: BenchShape, rows: number): number {
