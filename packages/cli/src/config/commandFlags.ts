@@ -34,7 +34,10 @@ export type StatsFlags = t.TypeOf<typeof StatsFlagsCodec>;
 export const MakeTaskFlagsCodec = t.partial({ out: text, outDir: text, split: text, seed: text, json: flag });
 export type MakeTaskFlags = t.TypeOf<typeof MakeTaskFlagsCodec>;
 
-export const BenchFlagsCodec = t.partial({ model: text, batchSize: text, steps: text, warmup: text, backend: text, json: flag });
+export const BenchFlagsCodec = t.partial({
+  preset: text, model: text, width: text, layers: text, heads: text, seq: text, pairs: text, batchSize: text, modes: text, steps: text, warmup: text,
+  backend: text, json: flag,
+});
 export type BenchFlags = t.TypeOf<typeof BenchFlagsCodec>;
 
 export const InfoFlagsCodec = t.partial({ backend: text, json: flag });
