@@ -1,7 +1,8 @@
 // npm run bench:peers — the reference GANPO step in ganpo, TF.js-WASM and (where /usr/bin/python3 has torch)
 // PyTorch, run back to back in one process tree, with the ratios.
 //
-// The peers are the fixed anchor scripts (`--anchors DIR`, default ../shared/anchors/step beside the repository):
+// The peers are the fixed anchor scripts (`--anchors DIR`; by default anchors/step of the `shared` folder next to
+// the clone, which is not part of the repository):
 // they are used as they are. The folder may be read-only, so it is copied to a temporary folder (kept between
 // runs, keyed by the lock file, so that the TF.js install happens once) and `npm ci` installs the TF.js anchor's
 // own pinned dependencies there. Each round runs every implementation in DPO and GANPO mode; with several
