@@ -10,10 +10,21 @@ type Factory = (options?: BackendOptions) => Backend;
  * Backends register a factory by name; `setBackend` switches; `getBackend` is what every op calls.
  * Until a backend is chosen, the first `getBackend()` picks one automatically (see `autoBackendName`).
  */
-const registered = new Map<string, Factory>([['cpu', () => cpuBackend]]);
-/** Probes registered by accelerated backends: true when they would run on real hardware here. */
-const hardwareProbes = new Map<string, () => boolean>();
-let current: Backend | null = null;
+interface RegistryState {
+  readonly registered: Map<string, Factory>;
+  /** Probes registered by accelerated backends: true when they would run on real hardware here. */
+  readonly hardwareProbes: Map<string, () => boolean>;
+  current: Backend | null;
+}
+// One registry per process, kept on globalThis under a registered symbol: the ESM and CJS builds of this package
+// (loaded side by side when one package is imported and another required) then share the backends and the choice.
+const REGISTRY_KEY = Symbol.for('@ganpo/kernels/registry');
+const state: RegistryState = ((globalThis as Record<symbol, RegistryState | undefined>)[REGISTRY_KEY] ??= {
+  registered: new Map<string, Factory>([['cpu', () => cpuBackend]]),
+  hardwareProbes: new Map(),
+  current: null,
+});
+const { registered, hardwareProbes } = state;
 
 export function registerBackend(name: string, factory: Factory, options: { realHardware?: () => boolean } = {}): void {
   registered.set(name, factory);
@@ -43,19 +54,19 @@ export function autoBackendName(env: Record<string, string | undefined> = proces
 
 export function setBackend(nameOrBackend: string | Backend, options?: BackendOptions): Backend {
   if (typeof nameOrBackend !== 'string') {
-    current = nameOrBackend;
-    return current;
+    state.current = nameOrBackend;
+    return state.current;
   }
   const factory = registered.get(nameOrBackend);
   if (!factory) {
     throw new Error(`setBackend: unknown backend '${nameOrBackend}' (known: ${registeredBackends().join(', ')})`);
   }
-  current = factory(options);
-  return current;
+  state.current = factory(options);
+  return state.current;
 }
 
 export function getBackend(): Backend {
-  return current ?? setBackend(autoBackendName());
+  return state.current ?? setBackend(autoBackendName());
 }
 
 /** Which backend is in use and how it runs (e.g. the gpu.js mode), for `ganpo info` and logs. */
@@ -66,11 +77,11 @@ export function backendInfo(): { name: string; detail: string } {
 
 /** Runs `fn` with `backend` current, restoring the previous one afterwards. */
 export function withBackend<T>(backend: Backend | string, fn: () => T, options?: BackendOptions): T {
-  const previous = current;
+  const previous = state.current;
   setBackend(backend, options);
   try {
     return fn();
   } finally {
-    current = previous;
+    state.current = previous;
   }
 }
