@@ -3,6 +3,7 @@ import { isFormatCompliant, rewardBreakdown, type TaskInstance, type Tokenizer }
 import { type CausalLM, generateWithDetails, sequenceLogps } from '@ganpo/models';
 import type { Objective, PairLogps } from '@ganpo/objectives';
 import { type Pair, pairBatch, referenceForward, sequenceBatch, stepInput } from '../train/pairs.js';
+import { PairRewardTally, winRate } from './stats.js';
 import type { DriftEval, EvalResult, PreferenceEval, SampleStats, SamplingEval } from './types.js';
 
 /**
@@ -38,54 +39,24 @@ export interface PreferenceEvalOptions {
 export function preferenceEval(policy: CausalLM, reference: CausalLM, pairs: readonly Pair[], tokenizer: Tokenizer, o: PreferenceEvalOptions): PreferenceEval | null {
   if (pairs.length === 0) return null;
   return evalMode([policy, reference], () => {
-    let n = 0;
-    let acc = 0;
-    let margin = 0;
-    let chosen = 0;
-    let rejected = 0;
-    let loss = 0;
-    let policyLogpAcc = 0;
-    let refLogpAcc = 0;
+    const tally = new PairRewardTally(o.beta);
     for (const group of chunks(pairs, o.batchSize ?? 16)) {
       const { batch } = pairBatch(group, tokenizer, o.maxLength);
-      const b = batch.rows / 2;
-      if (b === 0) continue;
+      if (batch.rows === 0) continue;
       const out = policy.forward(batch);
       const ref = referenceForward(reference, batch, false);
       const input = stepInput(batch, { ...out, logps: sequenceLogps(out.logits, batch) }, ref, { reference: true, tokens: false, tokenReference: false, logSumSquaredProbs: false });
-      const pc = input.logps.policyChosen.data;
-      const pr = input.logps.policyRejected.data;
-      const rc = input.logps.refChosen!.data;
-      const rr = input.logps.refRejected!.data;
-      for (let i = 0; i < b; i++) {
-        const dc = pc[i] - rc[i];
-        const dr = pr[i] - rr[i];
-        acc += dc > dr ? 1 : 0;
-        margin += o.beta * (dc - dr);
-        chosen += o.beta * dc;
-        rejected += o.beta * dr;
-        policyLogpAcc += pc[i] > pr[i] ? 1 : 0;
-        refLogpAcc += rc[i] > rr[i] ? 1 : 0;
-      }
+      let loss: number;
       try {
-        loss += o.objective(input.logps).loss.item() * b;
+        loss = o.objective(input.logps).loss.item();
       } catch {
         // An objective that needs per-token inputs: the held-out loss is left out (NaN), the rest stands.
         loss = Number.NaN;
       }
-      n += b;
+      const lp = input.logps;
+      tally.add({ policyChosen: lp.policyChosen.data, policyRejected: lp.policyRejected.data, refChosen: lp.refChosen!.data, refRejected: lp.refRejected!.data }, loss);
     }
-    if (n === 0) return null;
-    return {
-      pairs: n,
-      accuracy: acc / n,
-      margin: margin / n,
-      chosenReward: chosen / n,
-      rejectedReward: rejected / n,
-      loss: loss / n,
-      policyLogpAccuracy: policyLogpAcc / n,
-      referenceLogpAccuracy: refLogpAcc / n,
-    };
+    return tally.result();
   });
 }
 
@@ -239,10 +210,8 @@ export function samplingEval(policy: CausalLM, reference: CausalLM, heldOut: rea
     const seed = (o.seed * 1000003 + i * 7919) | 0;
     const ps = scoreSamples(instances, sampleResponses(policy, prompts, tokenizer, { temperature, maxNewTokens: o.maxNewTokens, seed }));
     const rs = scoreSamples(instances, sampleResponses(reference, prompts, tokenizer, { temperature, maxNewTokens: o.maxNewTokens, seed }));
-    let wins = 0;
-    ps.rewards.forEach((r, k) => (wins += r > rs.rewards[k] ? 1 : r === rs.rewards[k] ? 0.5 : 0));
     const strip = ({ rewards: _r, ...s }: SampleStats & { rewards: number[] }): SampleStats => s;
-    return { temperature, prompts: instances.length, policy: strip(ps), reference: strip(rs), winRate: wins / Math.max(instances.length, 1) };
+    return { temperature, prompts: instances.length, policy: strip(ps), reference: strip(rs), winRate: winRate(ps.rewards, rs.rewards) };
   });
 }
 
