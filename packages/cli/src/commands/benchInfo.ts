@@ -1,6 +1,6 @@
 import { cpus, freemem, totalmem, platform, release, arch } from 'node:os';
-import { AdamW, Rng } from '@ganpo/autograd';
-import { createGanpoState } from '@ganpo/adversarial';
+import { Rng } from '@ganpo/autograd';
+import { Ganpo } from '@ganpo/adversarial';
 import { byteTokenizer, embeddedTask } from '@ganpo/datasets';
 import { autoBackendName, backendInfo, registeredBackends } from '@ganpo/kernels';
 import { CausalLM, freezeReference, MODEL_PRESETS, presetConfig } from '@ganpo/models';
@@ -11,7 +11,9 @@ import { UsageError } from '../errors.js';
 import { selectBackend } from '../train/backend.js';
 import { EMBEDDED_TASK_SEED } from '../train/data.js';
 import { isPreset } from '../train/model.js';
-import { BatchOrder, lrSchedule, preferenceStep, sftStep } from '../train/trainer.js';
+import { newOptimizer, optimizerStep, type StageDescription, type StageStart } from '../train/loop.js';
+import { preferenceStage } from '../train/stages/preference.js';
+import { sftStage } from '../train/stages/sft.js';
 import type { CliIo } from '../util/io.js';
 import { VERSION } from '../version.js';
 
@@ -95,7 +97,7 @@ export async function benchCommand(flags: BenchFlags, io: CliIo): Promise<number
   const task = embeddedTask({ seed: EMBEDDED_TASK_SEED, nSft: 512, nTrain: 512, nEval: 0, nHeldOut: 0 });
   const modelConfig = presetConfig(modelName, { vocabSize: tokenizer.vocabSize, contextLength: Math.max(MODEL_PRESETS[modelName].contextLength, maxLength) });
   const objectiveParts = resolveObjective(config);
-  const objective = preferenceObjective(objectiveParts.specs as never);
+  const objective = preferenceObjective(objectiveParts.specs);
   const rows: BenchRow[] = [];
   const total = warmup + steps;
   const variants: { name: string; kind: 'sft' | 'dpo' | 'ganpo' }[] = [
@@ -106,30 +108,22 @@ export async function benchCommand(flags: BenchFlags, io: CliIo): Promise<number
   for (const v of variants) {
     const model = new CausalLM(modelConfig, { rng: Rng.seeded(0) });
     const loop = v.kind === 'sft' ? config.sft : config.preference;
-    const optimizer = new AdamW(model.namedParameters(), { lr: loop.lr, weightDecay: 0, schedule: lrSchedule(loop, total) } as never);
     const ganpoCfg = v.kind === 'ganpo' ? resolveGanpo(config, total) : null;
-    const ctx = {
-      stage: v.kind === 'sft' ? 'sft' : 'preference',
-      loop,
-      totalSteps: total,
-      model,
-      tokenizer,
-      optimizer,
-      ganpo: ganpoCfg ? createGanpoState(ganpoCfg, { latentDim: modelConfig.dModel }) : null,
-      lastCheckpoint: null,
-    } as never;
-    const step =
+    const start: StageStart = { model, optimizer: newOptimizer(model, loop, total), step: 0, seconds: 0, tokens: 0, checkpoint: null };
+    const common = { model, tokenizer, loop, totalSteps: total, seed: 1, maxLength, evaluate: () => ({}) };
+    const stage: StageDescription<unknown> =
       v.kind === 'sft'
-        ? sftStep(ctx, new BatchOrder(task.sft, loop.batchSize, 1), maxLength, null)
-        : preferenceStep(
-            ctx,
-            { ...objectiveParts, config, ganpo: ganpoCfg, needsReference: true } as never,
-            freezeReference(model),
+        ? (sftStage({ ...common, demos: task.sft }) as StageDescription<unknown>)
+        : (preferenceStage({
+            ...common,
+            label: 'preference',
+            reference: freezeReference(model),
+            pairs: task.trainPairs,
+            run: { ...objectiveParts, config, ganpo: ganpoCfg, needsReference: true },
             objective,
-            new BatchOrder(task.trainPairs, loop.batchSize, 1),
-            maxLength,
-            null,
-          );
+            ganpo: ganpoCfg ? Ganpo.create(ganpoCfg, { latentDim: modelConfig.dModel }) : null,
+          }) as StageDescription<unknown>);
+    const step = (k: number) => optimizerStep(stage, start, k, null, null);
     let ms = 0;
     let tokens = 0;
     for (let k = 0; k < total; k++) {
