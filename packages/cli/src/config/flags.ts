@@ -23,6 +23,8 @@ export interface ConfigFlag {
   /** Part of the objective's options (merged into `preference.objective`). */
   readonly objectiveOption?: boolean;
   readonly hidden?: boolean;
+  /** What a null default means, in the help ("auto" unless said). */
+  readonly nullDefault?: string;
 }
 
 const f = (flags: string, attr: string, path: string, kind: Kind, group: string, description: string, extra: Partial<ConfigFlag> = {}): ConfigFlag => ({
@@ -46,7 +48,9 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   f('--format <name>', 'format', 'data.format', 'string', 'Data', 'row format (trl_explicit, trl_implicit, hh_rlhf, ...) or auto'),
   f('--data-mode <mode>', 'dataMode', 'data.mode', 'string', 'Data', 'strict: stop at the first bad row; skip: report bad rows and go on'),
   f('--tokenizer <name>', 'tokenizer', 'data.tokenizer', 'string', 'Data', "auto (the checkpoint's, else bytes), byte, gpt2, or a tokenizer.json path"),
-  f('--max-length <n>', 'maxLength', 'data.maxLength', 'number', 'Data', 'longest tokenized sequence; longer ones are truncated'),
+  f('--max-length <n>', 'maxLength', 'data.maxLength', 'number', 'Data', 'longest tokenized sequence (BOS, prompt, completion, EOS); longer rows are truncated (see --truncation-mode) and rows left with no completion are dropped, both counted at the start'),
+  f('--max-prompt-length <n>', 'maxPromptLength', 'data.maxPromptLength', 'number', 'Data', 'longest prompt (BOS included), cut to its last tokens before --max-length applies', { nullDefault: 'no limit of its own' }),
+  f('--truncation-mode <mode>', 'truncationMode', 'data.truncationMode', 'string', 'Data', 'keep_start: cut the end of the completion; keep_end: cut the start of the prompt (TRL)'),
   f('--eval-fraction <f>', 'evalFraction', 'data.evalFraction', 'number', 'Data', 'fraction of user pairs held out for evaluation'),
 
   f('--model <preset|dir>', 'model', 'model.init', 'string', 'Model', 'size preset (tiny, small), a model config JSON file, a ganpo checkpoint, or a GPT-2-layout directory'),
@@ -64,7 +68,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   f('--length-penalty <a>', 'lengthPenalty', 'preference.objective.lengthPenalty', 'number', 'Objective', 'R-DPO length regularisation α', { objectiveOption: true }),
 
   f('--lambda <l>', 'lambda', 'ganpo.lambda', 'number', 'GANPO', 'λ, the weight of the adversarial term'),
-  f('--disc-lr <rate>', 'discLr', 'ganpo.discLr', 'number', 'GANPO', 'discriminator learning rate (default: half the policy lr)'),
+  f('--disc-lr <rate>', 'discLr', 'ganpo.discLr', 'number', 'GANPO', 'discriminator learning rate; ten times the policy lr by default, not the method\'s lr/2, because these discriminators start from scratch and must catch up within a short run'),
   f('--disc-kind <kind>', 'discKind', 'ganpo.architecture', 'string', 'GANPO', 'transformer (GANPO.md §6) or mlp (on pooled latents)'),
   f('--disc-layers <n>', 'discLayers', 'ganpo.discLayers', 'number', 'GANPO', 'discriminator layers'),
   f('--disc-width <n>', 'discWidth', 'ganpo.width', 'number', 'GANPO', 'discriminator width'),
@@ -110,7 +114,7 @@ export function addConfigFlags(cmd: Command): Command {
   for (const flag of CONFIG_FLAGS) {
     const path = flag.path.replace(/^loop\./, 'preference.');
     const def = getPath(defaults, path);
-    const shownDefault = def === undefined || flag.kind === 'boolean' ? '' : ` (default: ${def === null ? 'auto' : Array.isArray(def) ? def.join(',') : String(def)})`;
+    const shownDefault = def === undefined || flag.kind === 'boolean' ? '' : ` (default: ${def === null ? (flag.nullDefault ?? 'auto') : Array.isArray(def) ? def.join(',') : String(def)})`;
     const opt = new Option(flag.flags, flag.description + shownDefault);
     opt.helpGroup(`${flag.group} options:`);
     if (flag.hidden) opt.hideHelp();

@@ -2,7 +2,7 @@ import { noGrad, Rng } from '@ganpo/autograd';
 import { isFormatCompliant, rewardBreakdown, type TaskInstance, type Tokenizer } from '@ganpo/datasets';
 import { type CausalLM, generateWithDetails, sequenceLogps } from '@ganpo/models';
 import type { Objective, PairLogps } from '@ganpo/objectives';
-import { type Pair, pairBatch, referenceForward, sequenceBatch, stepInput } from '../train/pairs.js';
+import { type Pair, pairBatch, referenceForward, type RowLimit, sequenceBatch, stepInput } from '../train/pairs.js';
 import { PairRewardTally, winRate } from './stats.js';
 import type { DriftEval, EvalResult, PreferenceEval, SampleStats, SamplingEval } from './types.js';
 
@@ -31,7 +31,7 @@ function evalMode<T>(models: CausalLM[], fn: () => T): T {
 export interface PreferenceEvalOptions {
   readonly objective: Objective<PairLogps>;
   readonly beta: number;
-  readonly maxLength: number;
+  readonly maxLength: RowLimit;
   readonly batchSize?: number;
 }
 
@@ -64,7 +64,7 @@ export function preferenceEval(policy: CausalLM, reference: CausalLM, pairs: rea
  * KL(π ‖ π_ref) of the next-token distributions, averaged over response tokens, and the distance between
  * the mean-pooled latents of policy and reference (over real tokens), on the chosen sequences of `pairs`.
  */
-export function driftEval(policy: CausalLM, reference: CausalLM, pairs: readonly Pair[], tokenizer: Tokenizer, maxLength: number): DriftEval | null {
+export function driftEval(policy: CausalLM, reference: CausalLM, pairs: readonly Pair[], tokenizer: Tokenizer, maxLength: RowLimit): DriftEval | null {
   if (pairs.length === 0) return null;
   return evalMode([policy, reference], () => {
     let klSum = 0;
@@ -225,7 +225,7 @@ export interface EvaluateInput {
   readonly heldOut: readonly TaskInstance[] | null;
   readonly objective: Objective<PairLogps>;
   readonly beta: number;
-  readonly maxLength: number;
+  readonly maxLength: RowLimit;
   readonly sampling: SamplingEvalOptions;
   /** Held-out pairs used (0: all). */
   readonly pairs?: number;

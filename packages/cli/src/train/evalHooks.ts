@@ -4,7 +4,7 @@ import { type CausalLM, sftLoss } from '@ganpo/models';
 import type { Objective, PairLogps } from '@ganpo/objectives';
 import { greedyReward, preferenceEval } from '../evaluate/evaluate.js';
 import type { Demo, Pair } from './data.js';
-import { sequenceBatch } from './pairs.js';
+import { type RowLimit, sequenceBatch } from './pairs.js';
 
 /**
  * The evaluations a stage runs every `--eval-interval` steps, as metrics by name: the held-out loss of SFT, the
@@ -13,7 +13,7 @@ import { sequenceBatch } from './pairs.js';
  */
 
 /** Mean next-token loss of `model` on demonstrations (evaluation mode, no gradient). */
-export function sftEval(model: CausalLM, demos: readonly Demo[], tokenizer: Tokenizer, maxLength: number): number {
+export function sftEval(model: CausalLM, demos: readonly Demo[], tokenizer: Tokenizer, maxLength: RowLimit): number {
   const wasTraining = model.training;
   model.eval();
   try {
@@ -45,7 +45,7 @@ function greedy(model: CausalLM, tokenizer: Tokenizer, curve: GreedyCurve, into:
   if (curve.heldOut && curve.prompts > 0) into['eval/greedy_reward'] = greedyReward(model, curve.heldOut, tokenizer, curve.prompts, curve.maxNewTokens);
 }
 
-export function sftEvalHook(model: CausalLM, tokenizer: Tokenizer, heldOut: readonly Demo[], maxLength: number, curve: GreedyCurve): () => Record<string, number> {
+export function sftEvalHook(model: CausalLM, tokenizer: Tokenizer, heldOut: readonly Demo[], maxLength: RowLimit, curve: GreedyCurve): () => Record<string, number> {
   return () => {
     const v: Record<string, number> = {};
     if (heldOut.length > 0) v['eval/loss'] = sftEval(model, heldOut, tokenizer, maxLength);
@@ -61,7 +61,7 @@ export interface PreferenceEvalHookInput {
   readonly pairs: readonly Pair[];
   readonly objective: Objective<PairLogps>;
   readonly beta: number;
-  readonly maxLength: number;
+  readonly maxLength: RowLimit;
   readonly curve: GreedyCurve;
 }
 

@@ -140,6 +140,9 @@ function readLock(path: string): LockInfo | null {
   }
 }
 
+/** Run directories this process holds (a second `train()` in the same process is refused like another process). */
+const heldHere = new Set<string>();
+
 export interface RunLock {
   release(): void;
 }
@@ -151,6 +154,7 @@ export interface RunLock {
  */
 export function lockRunDir(dir: string, shown: string, command: string): RunLock {
   const path = join(dir, RUN_LOCK);
+  if (heldHere.has(path)) throw new UsageError(`${shown} is in use by another run in this process`, [], 'wait for it to finish, or choose another directory');
   const info: LockInfo = { pid: process.pid, host: hostname(), command, started: new Date().toISOString() };
   for (let attempt = 0; ; attempt++) {
     try {
@@ -171,9 +175,11 @@ export function lockRunDir(dir: string, shown: string, command: string): RunLock
     }
   }
   let held = true;
+  heldHere.add(path);
   const release = () => {
     if (!held) return;
     held = false;
+    heldHere.delete(path);
     process.off('exit', release);
     try {
       if (readLock(path)?.pid === process.pid) unlinkSync(path);

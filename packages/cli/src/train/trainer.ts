@@ -22,6 +22,7 @@ import { type LoopEnv, openStage, runStage, type StageDescription, type StageOut
 import { initialPolicy, loadModelDir } from './model.js';
 import { checkNewRunDir, checkResumeDir, createRunDir, lockRunDir, moveOldRunAside, type OldRun, removeFailedRunDir } from './runDir.js';
 import { stageSteps } from './schedule.js';
+import { fitRunData, type LengthLimit, lengthLimitOf } from './truncation.js';
 import { ktoOnPairs, ktoStage, unpairedItems } from './stages/kto.js';
 import { preferenceStage } from './stages/preference.js';
 import { sftStage } from './stages/sft.js';
@@ -95,7 +96,7 @@ interface Prepared {
   readonly backend: { name: string; detail: string };
   readonly data: RunData;
   readonly init: ReturnType<typeof initialPolicy>;
-  readonly maxLength: number;
+  readonly maxLength: LengthLimit;
   readonly stages: readonly TrainStage[];
   readonly sftSteps: number;
   readonly prefSteps: number;
@@ -105,14 +106,16 @@ interface Prepared {
 async function prepare(config: RunConfig, options: TrainOptions, log: (line: string) => void): Promise<Prepared> {
   const backend = selectBackend(config.backend);
   log(`backend: ${backend.name} (${backend.detail})`);
-  const data = await loadRunData(config);
-  for (const w of data.warnings) log(`warning: ${w}`);
-  log(`data: ${data.description}`);
+  const loaded = await loadRunData(config);
+  for (const w of loaded.warnings) log(`warning: ${w}`);
+  log(`data: ${loaded.description}`);
   const init = initialPolicy(config);
-  const maxLength = Math.min(config.data.maxLength, init.model.config.contextLength);
+  const maxLength = lengthLimitOf(config, init.model.config.contextLength);
   log(`model: ${init.description}, ${init.model.parameterCount().toLocaleString('en-US')} parameters`);
   const stages: TrainStage[] = config.stage === 'all' ? ['sft', 'preference'] : [config.stage];
   const run0 = resolveRun(config, config.preference.steps, options.sources);
+  const { data, report } = fitRunData(loaded, init.tokenizer, maxLength, stages, run0.kto !== null);
+  for (const line of report) log(line);
   const sftSteps = stageSteps(config.sft, data.sft.length);
   const prefSteps = stageSteps(config.preference, run0.kto ? unpairedItems(data).length : data.trainPairs.length);
   const run = resolveRun(config, prefSteps, options.sources);

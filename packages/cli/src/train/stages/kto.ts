@@ -5,7 +5,7 @@ import { contramap, kto, type KtoConfig, metricValues, type Objective, type Pair
 import type { LoopConfig } from '../../config/runConfig.js';
 import type { RunData, Unpaired } from '../data.js';
 import type { StageDescription } from '../loop.js';
-import { realTokens, sequenceBatch } from '../pairs.js';
+import { realTokens, type RowLimit, sequenceBatch } from '../pairs.js';
 import { BatchOrder } from '../schedule.js';
 import { withLossMetric } from './lossMetric.js';
 
@@ -52,7 +52,7 @@ export interface KtoStageInput {
   readonly examples: readonly Unpaired[];
   readonly kto: KtoConfig;
   readonly seed: number;
-  readonly maxLength: number;
+  readonly maxLength: RowLimit;
   readonly label: string;
   readonly evaluate: () => Record<string, number>;
 }

@@ -6,7 +6,7 @@ import { contramap, getObjectiveMonoid, metricValues, type Objective, type PairL
 import type { LoopConfig } from '../../config/runConfig.js';
 import type { ResolvedRun } from '../../config/resolve.js';
 import type { StageDescription } from '../loop.js';
-import { type Pair, pairBatch, realTokens, referenceForward, type StepInput, stepInput } from '../pairs.js';
+import { type Pair, pairBatch, realTokens, referenceForward, type RowLimit, type StepInput, stepInput } from '../pairs.js';
 import { BatchOrder } from '../schedule.js';
 import { withLossMetric } from './lossMetric.js';
 
@@ -27,7 +27,7 @@ export interface PreferenceStageInput {
   readonly totalSteps: number;
   readonly pairs: readonly Pair[];
   readonly seed: number;
-  readonly maxLength: number;
+  readonly maxLength: RowLimit;
   readonly run: ResolvedRun;
   readonly objective: Objective<PairLogps>;
   /** The GANPO regularizer (fresh, or restored from the checkpoint), or null without GANPO. */

@@ -3,7 +3,7 @@ import { type CausalLM, sftLoss } from '@ganpo/models';
 import type { LoopConfig } from '../../config/runConfig.js';
 import type { Demo } from '../data.js';
 import type { StageDescription } from '../loop.js';
-import { realTokens, sequenceBatch } from '../pairs.js';
+import { realTokens, type RowLimit, sequenceBatch } from '../pairs.js';
 import { BatchOrder } from '../schedule.js';
 
 /** Supervised fine-tuning on demonstrations: the mean next-token loss over completion tokens. */
@@ -15,7 +15,7 @@ export interface SftStageInput {
   readonly totalSteps: number;
   readonly demos: readonly Demo[];
   readonly seed: number;
-  readonly maxLength: number;
+  readonly maxLength: RowLimit;
   readonly evaluate: () => Record<string, number>;
 }
 
