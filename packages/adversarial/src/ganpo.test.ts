@@ -6,7 +6,7 @@ import { Ganpo, type GanpoTermOptions } from './ganpo.js';
 import { scoreSets } from './sides.js';
 import { ganpoStateDict, loadGanpoState } from './state.js';
 import type { PairLatents } from './latents.js';
-import { bceWithLogits, quadDiscriminatorLoss } from './losses.js';
+import { bceWithLogits, ganpoGeneratorLoss, quadDiscriminatorLoss } from './losses.js';
 import { updateMeans } from './means.js';
 import { randomPairLatents } from './testing/fixtures.js';
 
@@ -206,6 +206,23 @@ describe('discriminatorStep', () => {
 });
 
 describe('ganpoTerm', () => {
+  it("'batch' means: m(R) is this batch's mean score under the critic as updated, not the pre-update batch mean", () => {
+    const s = Ganpo.create({ ...base, means: 'batch', twoDiscriminators: false }, { latentDim: D });
+    run(s, [1]);
+    const x = batch(2);
+    s.discriminatorStep(x);
+    const term = s.term()(x);
+    const scoreOf = (latents: Tensor) => noGrad(() => {
+      s.chosen.eval();
+      return scoreSets(s.chosen, [{ latents, mask: x.maskChosen }])[0];
+    });
+    const updatedMean = noGrad(() => scoreOf(x.refChosen).mean().item());
+    const expected = noGrad(() => ganpoGeneratorLoss({ policy: scoreOf(x.policyChosen), meanReal: updatedMean }).item());
+    expect(term.metrics['ganpo/g_loss'] as number).toBeCloseTo(expected, 6);
+    // The pre-update batch mean (what the critic's own loss used) is another number, so this is not vacuous.
+    expect(s.means!.chosen.refChosen).not.toBeCloseTo(updatedMean, 6);
+  });
+
   const trained = () => run(Ganpo.create({ ...base, dropout: 0.2 }, { latentDim: D }), [1, 2]).state;
 
   it('needs the means of a discriminator step first', () => {

@@ -43,8 +43,8 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   f('--seed <n>', 'seed', 'seed', 'number', 'Run', 'seed of every random choice (init, data order, dropout, sampling)'),
   f('--backend <name>', 'backend', 'backend', 'string', 'Run', 'compute backend: auto, cpu, fast, gpujs'),
 
-  f('--data <path>', 'data', 'data.path', 'string', 'Data', 'preference data: a JSONL/JSON file or a directory of shards (default: the embedded task)'),
-  f('--sft-data <path>', 'sftData', 'data.sftPath', 'string', 'Data', 'SFT data (prompt/completion); default: the chosen responses of --data'),
+  f('--data <path>', 'data', 'data.path', 'string', 'Data', 'preference data: a JSONL/JSON file or a directory of shards', { nullDefault: 'the embedded task' }),
+  f('--sft-data <path>', 'sftData', 'data.sftPath', 'string', 'Data', 'SFT data (prompt/completion)', { nullDefault: 'the chosen responses of --data' }),
   f('--format <name>', 'format', 'data.format', 'string', 'Data', 'row format (trl_explicit, trl_implicit, hh_rlhf, ...) or auto'),
   f('--data-mode <mode>', 'dataMode', 'data.mode', 'string', 'Data', 'strict: stop at the first bad row; skip: report bad rows and go on'),
   f('--tokenizer <name>', 'tokenizer', 'data.tokenizer', 'string', 'Data', "auto (the checkpoint's, else bytes), byte, gpt2, or a tokenizer.json path"),
@@ -54,7 +54,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   f('--eval-fraction <f>', 'evalFraction', 'data.evalFraction', 'number', 'Data', 'fraction of user pairs held out for evaluation'),
 
   f('--model <preset|dir>', 'model', 'model.init', 'string', 'Model', 'size preset (tiny, small), a model config JSON file, a ganpo checkpoint, or a GPT-2-layout directory'),
-  f('--dropout <p>', 'dropout', 'model.dropout', 'number', 'Model', "policy dropout (default: the preset's or checkpoint's)"),
+  f('--dropout <p>', 'dropout', 'model.dropout', 'number', 'Model', "policy dropout", { nullDefault: "the preset's or checkpoint's" }),
 
   f('--objective <name>', 'objective', 'preference.objective.loss', 'string', 'Objective', 'preference loss: sigmoid (DPO), ipo, simpo, hinge, robust, ... (any TRL loss_type)'),
   f('--beta <b>', 'beta', 'preference.objective.beta', 'number', 'Objective', 'β, the inverse temperature (0.1; simpo 2.0)', { objectiveOption: true }),
