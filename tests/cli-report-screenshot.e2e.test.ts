@@ -8,7 +8,8 @@ import { ganpo, missingBuild, ROOT, tempDir, TINY } from './helpers/cli.js';
 /**
  * report.html in headless Chromium: packages/cli/scripts/screenshot-report.sh renders a trained run's report
  * and the PNG must be a real page (right size, many distinct colours: tables, plot lines, legends), not a
- * blank or error page. Runs where Debian's `chromium` is installed; elsewhere the test is skipped, and says so.
+ * blank or error page. Runs where Debian's `chromium` is installed; elsewhere the test is skipped, and says so,
+ * unless GANPO_REQUIRE_CHROMIUM=1 (set by .ci/run, which installs chromium): then a missing chromium fails.
  */
 
 const SCRIPT = join(ROOT, 'packages/cli/scripts/screenshot-report.sh');
@@ -59,6 +60,13 @@ describe('report.html in headless Chromium', () => {
   if (missing) {
     it('needs the built CLI', () => {
       throw new Error(missing);
+    });
+    return;
+  }
+  if (!chromium && process.env.GANPO_REQUIRE_CHROMIUM === '1') {
+    // CI installs chromium: there the screenshot test must run, never skip.
+    it('required by GANPO_REQUIRE_CHROMIUM=1 but no chromium was found', () => {
+      throw new Error('chromium is required (GANPO_REQUIRE_CHROMIUM=1) but none of chromium, chromium-browser, google-chrome (or $CHROMIUM) is on this machine');
     });
     return;
   }
