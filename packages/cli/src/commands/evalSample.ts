@@ -7,7 +7,7 @@ import { preferenceObjective } from '@ganpo/objectives';
 import { resolveRun } from '../config/resolve.js';
 import { decodeRunConfig, type RunConfig } from '../config/runConfig.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { evaluate, sampleResponses } from '../evaluate/evaluate.js';
+import { evaluate, fitPrompt, sampleResponses } from '../evaluate/evaluate.js';
 import type { EvalResult } from '../evaluate/types.js';
 import { fmtNum, preferenceTable, samplingTable } from '../report/report.js';
 import { RUN_FILES, readRunRecord, writeJson, writeReport } from '../report/write.js';
@@ -156,6 +156,9 @@ export async function sampleCommand(flags: SampleFlags, io: CliIo): Promise<numb
   // Embedded-task prompts end with a newline; add it when the prompt is a task prompt without one.
   const task = parseTaskPrompt(flags.prompt);
   const prompt = task && !flags.prompt.endsWith('\n') ? task.prompt : flags.prompt;
+  const ctx = (loaded.model as CausalLM).config.contextLength;
+  const { cut } = fitPrompt([tokenizer.bos, ...tokenizer.encode(prompt)], ctx);
+  if (cut > 0) io.stderr.write(`warning: the prompt is longer than the model's context of ${ctx} tokens: its first ${cut} tokens are cut (the model sees BOS and the end of the prompt)\n`);
   if (n > 1 && temperature === 0) io.stderr.write('note: --n > 1 at temperature 0 (greedy) repeats the same response; pass --temperature\n');
   const samples = sampleResponses(loaded.model as CausalLM, Array.from({ length: n }, () => prompt), tokenizer, { temperature, topP, topK, maxNewTokens, seed });
   const scored = samples.map((s) => ({ ...s, ...(task ? { reward: rewardBreakdown(task.prompt, s).reward, answer: task.answer } : {}) }));

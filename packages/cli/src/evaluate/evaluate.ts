@@ -150,16 +150,23 @@ export interface Sample {
   readonly tokens: number;
 }
 
+/**
+ * A prompt's token ids (BOS first) that leave room for at least one new token in a context of `ctx`: a longer
+ * prompt keeps BOS and its last tokens, and `cut` says how many were dropped (`ganpo sample` warns about it).
+ */
+export function fitPrompt(ids: readonly number[], ctx: number): { ids: number[]; cut: number } {
+  if (ids.length < ctx) return { ids: [...ids], cut: 0 };
+  const kept = [ids[0], ...ids.slice(ids.length - ctx + 2)];
+  return { ids: kept, cut: ids.length - kept.length };
+}
+
 /** Generates one response per prompt (seeded; greedy at temperature 0), prompts batched together. */
 export function sampleResponses(model: CausalLM, prompts: readonly string[], tokenizer: Tokenizer, o: SampleOptions, batchSize = 32): Sample[] {
   const rng = Rng.seeded(o.seed);
   const out: Sample[] = [];
   const ctx = model.config.contextLength;
   for (const group of chunks(prompts, batchSize)) {
-    const ids = group.map((p) => {
-      const toks = [tokenizer.bos, ...tokenizer.encode(p)];
-      return toks.length >= ctx ? [toks[0], ...toks.slice(toks.length - ctx + 2)] : toks;
-    });
+    const ids = group.map((p) => fitPrompt([tokenizer.bos, ...tokenizer.encode(p)], ctx).ids);
     const g = generateWithDetails(model, ids, {
       maxNewTokens: o.maxNewTokens,
       temperature: o.temperature,

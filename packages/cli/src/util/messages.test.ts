@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { validateCommand } from '../commands/data.js';
+import { sampleCommand } from '../commands/evalSample.js';
+import { train } from '../index.js';
 import { addConfigFlags } from '../config/flags.js';
 import { resolveObjective, resolveRun } from '../config/resolve.js';
 import { defaultRunConfig } from '../config/runConfig.js';
@@ -78,3 +80,18 @@ describe('flag help', () => {
     expect(help).toMatch(/--max-prompt-length <n> .* \(default: no limit of its own\)/);
   });
 });
+
+describe('ganpo sample', () => {
+  it('warns when the prompt is cut to fit the model context, and only then', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ganpo-sample-')), 'run');
+    await train({ out, stage: 'sft', model: { init: 'tiny', dropout: null }, sft: { steps: 1, batchSize: 2 }, log: { evalInterval: 0, saveInterval: 0 }, eval: { atEnd: false } });
+    const long = capture();
+    // BOS + 200 bytes = 201 tokens; a context of 96 keeps BOS and the last 94 (room for one new token): 106 cut.
+    await sampleCommand({ run: out, prompt: 'x'.repeat(200), maxNewTokens: '2' }, long);
+    expect(long.out()).toMatch(/warning: the prompt is longer than the model's context of 96 tokens: its first 106 tokens are cut/);
+    const short = capture();
+    await sampleCommand({ run: out, prompt: 'sort: b a', maxNewTokens: '2' }, short);
+    expect(short.out()).not.toMatch(/warning/);
+  }, 60_000);
+});
+
