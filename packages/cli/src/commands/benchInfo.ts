@@ -111,19 +111,21 @@ export async function benchCommand(flags: BenchFlags, io: CliIo): Promise<number
     const ganpoCfg = v.kind === 'ganpo' ? resolveGanpo(config, total) : null;
     const start: StageStart = { model, optimizer: newOptimizer(model, loop, total), step: 0, seconds: 0, tokens: 0, checkpoint: null };
     const common = { model, tokenizer, loop, totalSteps: total, seed: 1, maxLength, evaluate: () => ({}) };
-    const stage: StageDescription<unknown> =
+    const stepper = <Item>(stage: StageDescription<Item>) => (k: number) => optimizerStep(stage, start, k, null, null);
+    const step =
       v.kind === 'sft'
-        ? (sftStage({ ...common, demos: task.sft }) as StageDescription<unknown>)
-        : (preferenceStage({
-            ...common,
-            label: 'preference',
-            reference: freezeReference(model),
-            pairs: task.trainPairs,
-            run: { ...objectiveParts, config, ganpo: ganpoCfg, needsReference: true },
-            objective,
-            ganpo: ganpoCfg ? Ganpo.create(ganpoCfg, { latentDim: modelConfig.dModel }) : null,
-          }) as StageDescription<unknown>);
-    const step = (k: number) => optimizerStep(stage, start, k, null, null);
+        ? stepper(sftStage({ ...common, demos: task.sft }))
+        : stepper(
+            preferenceStage({
+              ...common,
+              label: 'preference',
+              reference: freezeReference(model),
+              pairs: task.trainPairs,
+              run: { ...objectiveParts, config, ganpo: ganpoCfg, needsReference: true },
+              objective,
+              ganpo: ganpoCfg ? Ganpo.create(ganpoCfg, { latentDim: modelConfig.dModel }) : null,
+            }),
+          );
     let ms = 0;
     let tokens = 0;
     for (let k = 0; k < total; k++) {

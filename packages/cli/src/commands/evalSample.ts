@@ -15,6 +15,9 @@ import { selectBackend } from '../train/backend.js';
 import { readLatest } from '../train/checkpoints.js';
 import { loadRunData } from '../train/data.js';
 import { loadModelDir } from '../train/model.js';
+import { lockRunDir } from '../train/runDir.js';
+import { ktoOnPairs } from '../train/stages/kto.js';
+import { lengthLimitOf } from '../train/truncation.js';
 import { type CliIo, readJsonFile } from '../util/io.js';
 import { Progress, progressModeFor } from '../util/progress.js';
 
@@ -71,6 +74,24 @@ export async function evalCommand(flags: EvalFlags, io: CliIo): Promise<number> 
   const seed = numberFlag(flags.seed, '--seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0') ?? config.seed;
   const backend = selectBackend(flags.backend ?? config.backend);
   progress.log(`backend: ${backend.name}`);
+  // Writing eval.json and the report into the run: not while another process (a training run) writes it.
+  const lock = flags.write !== false ? lockRunDir(runDir, runDir, 'ganpo eval') : null;
+  try {
+    return await evaluateRun(runDir, config, flags, io, progress, { temperatures, prompts, pairs, maxNewTokens, seed });
+  } finally {
+    lock?.release();
+  }
+}
+
+async function evaluateRun(
+  runDir: string,
+  config: RunConfig,
+  flags: EvalFlags,
+  io: CliIo,
+  progress: Progress,
+  o: { temperatures: number[]; prompts: number; pairs: number; maxNewTokens: number; seed: number },
+): Promise<number> {
+  const { temperatures, prompts, pairs, maxNewTokens, seed } = o;
 
   const record = readRunRecord(runDir);
   const policyDir = runPolicyDir(runDir);
@@ -83,8 +104,8 @@ export async function evalCommand(flags: EvalFlags, io: CliIo): Promise<number> 
   if (!tokenizer) throw new ConfigError(`${policyDir}: no tokenizer.json`);
   const data = await loadRunData(config);
   const run = resolveRun(config, config.preference.steps);
-  const objective = preferenceObjective(run.specs as never, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
-  const maxLength = Math.min(config.data.maxLength, policy.model.config.contextLength);
+  const objective = run.kto ? ktoOnPairs(run.kto) : preferenceObjective(run.specs, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
+  const maxLength = lengthLimitOf(config, policy.model.config.contextLength);
   const result: EvalResult = evaluate({
     policy: policy.model,
     reference: freezeReference(reference.model),

@@ -4,6 +4,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromSystemError, UsageError } from '../errors.js';
+import { evalCommand } from '../commands/evalSample.js';
+import { reportCommand } from '../commands/report.js';
 import { train } from '../index.js';
 import { renderError } from '../util/io.js';
 import { RUN_LOCK, RUN_MARKER, isRunDir, lockRunDir } from './runDir.js';
@@ -63,6 +65,16 @@ describe('one process per run directory', () => {
     await expect(train(tinyRun(out), { overwrite: true })).rejects.toThrow(/in use by another run/);
     expect((await first).status).toBe('completed');
     expect(existsSync(join(out, RUN_LOCK))).toBe(false);
+  }, 60_000);
+
+  it('`ganpo eval` and `ganpo report` take the lock too: they refuse a run that is being written', async () => {
+    const out = join(temp('evlock'), 'run');
+    await train(tinyRun(out));
+    const lock = lockRunDir(out, out, 'ganpo train');
+    const io = { stdout: process.stdout, stderr: process.stderr, env: {} } as never;
+    await expect(evalCommand({ run: out, quiet: true }, io)).rejects.toThrow(/in use by another run/);
+    expect(() => reportCommand({ run: out }, io)).toThrow(/in use by another run/);
+    lock.release();
   }, 60_000);
 
   it('a lock held by a live process is refused with its PID; a stale one (its process gone) is taken over', () => {
