@@ -93,13 +93,11 @@ function withNoise(latents: Tensor, sigma: number, rng: Rng): Tensor {
 
 const asDtype = (t: Tensor, dtype: 'float32' | 'float64') => (t.dtype === dtype ? t : cast(t, dtype));
 const meanOf = (t: Tensor) => noGrad(() => mean(t).item());
-const LATENT_KEYS = ['policyChosen', 'policyRejected', 'refChosen', 'refRejected'] as const;
-
 /** The four latent sets in `dtype`, each with instance noise of std `sigma` (drawn in a fixed order from `rng`). */
 function prepared(x: PairLatents, dtype: 'float32' | 'float64', sigma: number, rng: Rng | null): PairLatents {
-  const out: Record<string, unknown> = { ...x };
-  for (const k of LATENT_KEYS) out[k] = rng && sigma > 0 ? withNoise(x[k], sigma, rng) : asDtype(x[k], dtype);
-  return out as unknown as PairLatents;
+  const f = (t: Tensor) => (rng && sigma > 0 ? withNoise(t, sigma, rng) : asDtype(t, dtype));
+  // Object literals evaluate left to right: the noise streams are drawn in this order, P_w, P_l, R_w, R_l.
+  return { ...x, policyChosen: f(x.policyChosen), policyRejected: f(x.policyRejected), refChosen: f(x.refChosen), refRejected: f(x.refRejected) };
 }
 
 /** A discriminator's loss for `variant` from its scores and the means used in the loss. */

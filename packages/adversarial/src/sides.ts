@@ -44,7 +44,10 @@ export function quadSets(x: PairLatents, spec: SideSpec): Quad<LatentBatch> {
   return { real: set(spec.latents.real, spec.masks), policy: set(spec.latents.policy, spec.masks), opposite: set(spec.latents.opposite, spec.oppositeMasks) };
 }
 
-/** Means of one side as the named record kept in {@link GanpoMeans} (`refChosen`, `policyChosen`, ...). */
+/**
+ * Means of one side as the named record kept in {@link GanpoMeans} (`refChosen`, `policyChosen`, ...): C_w's three
+ * keys for the chosen spec, C_l's for the rejected one (the keys come from the spec, so TypeScript cannot tell which).
+ */
 export function namedMeans(spec: SideSpec, m: Quad<number>): ChosenMeans & RejectedMeans {
   return { [spec.latents.real]: m.real, [spec.latents.policy]: m.policy, [spec.latents.opposite]: m.opposite } as unknown as ChosenMeans & RejectedMeans;
 }
