@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import { train } from '../index.js';
 import { defaultRunConfig } from '../config/runConfig.js';
 import { BatchOrder, lrSchedule, stageSteps } from './trainer.js';
+import { buildTrainConfig } from '../commands/train.js';
 
 describe('data order', () => {
   it('is a pure function of the micro-batch index: every item once per epoch, reshuffled each epoch', () => {
@@ -204,5 +205,20 @@ describe('truncation (TRL: --max-length, --max-prompt-length, --truncation-mode)
     await expect(train(config(dir, { maxLength: 8 }))).rejects.toThrow(/none of the 12 training pairs fits --max-length 8, keep_start/);
     expect(existsSync(join(dir, 'run'))).toBe(false);
   });
+});
+
+describe('resume of a run saved before an option existed', () => {
+  it('takes the new option’s default (here the truncation settings)', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ganpo-old-config-')), 'run');
+    await train({ out, stage: 'sft', model: { init: 'tiny', dropout: null }, sft: { steps: 1, batchSize: 2 }, log: { evalInterval: 0, saveInterval: 0 }, eval: { atEnd: false } });
+    const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    delete saved.data.maxPromptLength;
+    delete saved.data.truncationMode;
+    writeFileSync(join(out, 'config.json'), JSON.stringify(saved));
+    const { config, changed } = buildTrainConfig({ resume: out });
+    expect(config.data.truncationMode).toBe('keep_start');
+    expect(config.data.maxPromptLength).toBeNull();
+    expect(changed).toEqual([]);
+  }, 60_000);
 });
 
