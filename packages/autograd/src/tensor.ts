@@ -26,8 +26,8 @@ type Axes = number | readonly number[];
  * (not written into) by optimizers through `assign`, so views taken earlier keep their values.
  */
 export class Tensor {
-  /** See {@link TENSOR_BRAND}. */
-  readonly [TENSOR_BRAND] = true;
+  /** See {@link TENSOR_BRAND} (set once on the prototype: no per-tensor cost). */
+  declare readonly [TENSOR_BRAND]: true;
   /** `x instanceof Tensor` checks the brand, so it holds across builds (see {@link isTensor}). */
   static [Symbol.hasInstance](value: unknown): boolean {
     return isTensor(value);
@@ -169,5 +169,7 @@ export class Tensor {
   logSoftmax(axis = -1) { return N.logSoftmax(this, axis); }
   cast(dtype: DType) { return E.cast(this, dtype); }
 }
+
+Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });
 
 export type NestedNumbers = number | NestedNumbers[];
