@@ -47,7 +47,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   f('--sft-data <path>', 'sftData', 'data.sftPath', 'string', 'Data', 'SFT data (prompt/completion)', { nullDefault: 'the chosen responses of --data' }),
   f('--format <name>', 'format', 'data.format', 'string', 'Data', 'row format (trl_explicit, trl_implicit, hh_rlhf, ...) or auto'),
   f('--data-mode <mode>', 'dataMode', 'data.mode', 'string', 'Data', 'strict: stop at the first bad row; skip: report bad rows and go on'),
-  f('--tokenizer <name>', 'tokenizer', 'data.tokenizer', 'string', 'Data', "auto (the checkpoint's, else bytes), byte, gpt2, or a tokenizer.json path"),
+  f('--tokenizer <name>', 'tokenizer', 'data.tokenizer', 'string', 'Data', "auto (the checkpoint's, else bytes), byte, gpt2, a tokenizer.json path or a Hugging Face model directory"),
   f('--max-length <n>', 'maxLength', 'data.maxLength', 'number', 'Data', 'longest tokenized sequence (BOS, prompt, completion, EOS); longer rows are truncated (see --truncation-mode) and rows left with no completion are dropped, both counted at the start'),
   f('--max-prompt-length <n>', 'maxPromptLength', 'data.maxPromptLength', 'number', 'Data', 'longest prompt (BOS included), cut to its last tokens before --max-length applies', { nullDefault: 'no limit of its own' }),
   f('--truncation-mode <mode>', 'truncationMode', 'data.truncationMode', 'string', 'Data', 'keep_start: cut the end of the completion; keep_end: cut the start of the prompt (TRL)'),

@@ -1,8 +1,9 @@
-import { tokenizeRow, type TokenizedRow, type Tokenizer, truncateRow, type TruncationMode } from '@ganpo/datasets';
+import { pairRows, sequenceRow, type TokenizedRow, type Tokenizer, truncateRow, type TruncationMode } from '@ganpo/datasets';
 import type { RunConfig } from '../config/runConfig.js';
 import { DataError } from '../errors.js';
 import type { TrainStage } from './checkpoints.js';
 import type { RunData } from './data.js';
+import { withTemplateErrors } from './pairs.js';
 
 /**
  * TRL's truncation applied to a run's data before training: `--max-prompt-length` cuts the prompt first (keeping its
@@ -54,12 +55,12 @@ const describe = (what: string, total: number, f: Fit) =>
  * DataError when a stage of the run is left with nothing to train on.
  */
 export function fitRunData(data: RunData, tokenizer: Tokenizer, limit: LengthLimit, stages: readonly TrainStage[], kto: boolean): { data: RunData; report: string[] } {
-  const row = (prompt: string, completion: string) => tokenizeRow(tokenizer, prompt, completion);
-  const pairRows = (p: { prompt: string; chosen: string; rejected: string }) => [row(p.prompt, p.chosen), row(p.prompt, p.rejected)];
-  const sft = fit(data.sft, (d) => [row(d.prompt, d.completion)], limit);
-  const train = fit(data.trainPairs, pairRows, limit);
-  const evalPairs = fit(data.evalPairs, pairRows, limit);
-  const unpaired = fit(data.unpaired, (u) => [row(u.prompt, u.completion)], limit);
+  // Rows tokenized exactly as collation will (chat templates included), then truncated.
+  const rowsOfPair = (p: RunData['trainPairs'][number]) => pairRows(p, tokenizer);
+  const sft = withTemplateErrors(() => fit(data.sft, (d) => [sequenceRow(d, tokenizer)], limit));
+  const train = withTemplateErrors(() => fit(data.trainPairs, rowsOfPair, limit));
+  const evalPairs = withTemplateErrors(() => fit(data.evalPairs, rowsOfPair, limit));
+  const unpaired = withTemplateErrors(() => fit(data.unpaired, (u) => [sequenceRow(u, tokenizer)], limit));
   const settings = `--max-length ${limit.maxLength}${limit.maxPromptLength !== undefined ? `, --max-prompt-length ${limit.maxPromptLength}` : ''}, ${limit.truncationMode ?? 'keep_start'}`;
   const parts = [
     stages.includes('sft') ? describe('SFT examples', data.sft.length, sft) : null,
