@@ -61,7 +61,8 @@ export interface StageStart {
 }
 
 export function newOptimizer(model: CausalLM, loop: LoopConfig, totalSteps: number): Optimizer {
-  return new AdamW(model.namedParameters(), { lr: loop.lr, weightDecay: loop.weightDecay, schedule: lrSchedule(loop, totalSteps) });
+  // Only trainable parameters (with LoRA, the adapters): frozen weights get no optimizer state.
+  return new AdamW(model.namedParameters().filter(([, p]) => p.requiresGrad), { lr: loop.lr, weightDecay: loop.weightDecay, schedule: lrSchedule(loop, totalSteps) });
 }
 
 /** The start of stage `name`: from the run's latest checkpoint when it belongs to this stage, else fresh from `model`. */

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { fromSystemError, UsageError } from '../errors.js';
 import { evalCommand } from '../commands/evalSample.js';
 import { reportCommand } from '../commands/report.js';
+import { exportCommand } from '../commands/export.js';
 import { train } from '../index.js';
 import { renderError } from '../util/io.js';
 import { RUN_LOCK, RUN_MARKER, isRunDir, lockRunDir } from './runDir.js';
@@ -67,13 +68,14 @@ describe('one process per run directory', () => {
     expect(existsSync(join(out, RUN_LOCK))).toBe(false);
   }, 60_000);
 
-  it('`ganpo eval` and `ganpo report` take the lock too: they refuse a run that is being written', async () => {
+  it('`ganpo eval`, `report` and `export` take the lock too: they refuse a run that is being written', async () => {
     const out = join(temp('evlock'), 'run');
     await train(tinyRun(out));
     const lock = lockRunDir(out, out, 'ganpo train');
     const io = { stdout: process.stdout, stderr: process.stderr, env: {} } as never;
     await expect(evalCommand({ run: out, quiet: true }, io)).rejects.toThrow(/in use by another run/);
     expect(() => reportCommand({ run: out }, io)).toThrow(/in use by another run/);
+    expect(() => exportCommand({ run: out, out: join(out, '..', 'hf') }, io)).toThrow(/in use by another run/);
     lock.release();
   }, 60_000);
 
