@@ -1,4 +1,5 @@
 import { cpuBackend } from './cpu.js';
+import { readEnv } from './env.js';
 import type { Backend } from './types.js';
 
 /** Options a backend factory understands (e.g. `{ mode: 'webasm' }` for gpujs); others ignore them. */
@@ -36,11 +37,11 @@ export function registeredBackends(): string[] {
 }
 
 /**
- * The automatic choice: `GANPO_BACKEND` when set; otherwise an accelerated backend only when its probe
+ * The automatic choice: `GANPO_BACKEND` when set (in `env`, else the engine's environment: see env.ts); otherwise an accelerated backend only when its probe
  * finds real hardware (gpujs with a hardware GL renderer), else the fast CPU path, else the reference.
  */
-export function autoBackendName(env: Record<string, string | undefined> = process.env): string {
-  const requested = env.GANPO_BACKEND;
+export function autoBackendName(env?: Record<string, string | undefined>): string {
+  const requested = env ? env.GANPO_BACKEND : readEnv('GANPO_BACKEND');
   if (requested) return requested;
   for (const [name, probe] of hardwareProbes) {
     try {
