@@ -1,10 +1,60 @@
 import { cpuBackend } from './cpu.js';
 import { readEnv } from './env.js';
-import type { Backend } from './types.js';
+import { type Backend, type BackendImpl, KERNEL_NAMES, type KernelName, type Kernels } from './types.js';
 
 /** Options a backend factory understands (e.g. `{ mode: 'webasm' }` for gpujs); others ignore them. */
 export type BackendOptions = Record<string, unknown>;
-type Factory = (options?: BackendOptions) => Backend;
+type Factory = (options?: BackendOptions) => BackendImpl;
+
+// One registry per process, kept on globalThis under a registered symbol: the ESM and CJS builds of this package
+// (loaded side by side when one package is imported and another required) then share the backends, the kernel
+// table and the choice.
+const REGISTRY_KEY = Symbol.for('@ganpo/kernels/registry');
+function registryState(): RegistryState {
+  return ((globalThis as Record<symbol, RegistryState | undefined>)[REGISTRY_KEY] ??= {
+    registered: new Map<string, Factory>([['cpu', () => cpuBackend]]),
+    kernels: new Map(),
+    hardwareProbes: new Map(),
+    current: null,
+  });
+}
+
+/**
+ * Kernels registered per (kernel, backend) outside a backend's own object, TF.js-style: a package can add
+ * a kernel to a backend without touching it. Lookup order for backend B and kernel k: B's own member k,
+ * then the kernel registered for (k, B), then the reference `cpu` kernel.
+ */
+const kernelTable: Map<string, Map<KernelName, Kernels[KernelName]>> = registryState().kernels;
+
+/** Registers `impl` as kernel `kernel` of the backend named `backend`; applies from the next `setBackend` / `resolveBackend`. */
+export function registerKernel<K extends KernelName>(kernel: K, backend: string, impl: Kernels[K]): void {
+  let table = kernelTable.get(backend);
+  if (!table) kernelTable.set(backend, (table = new Map()));
+  table.set(kernel, impl);
+}
+
+/** Which implementation backend `name` uses for each kernel: its own, registered, or the reference `cpu`. */
+export function kernelSources(impl: BackendImpl): Record<KernelName, 'own' | 'registered' | 'cpu'> {
+  const table = kernelTable.get(impl.name);
+  return Object.fromEntries(
+    KERNEL_NAMES.map((k) => [k, typeof impl[k] === 'function' ? 'own' : table?.has(k) ? 'registered' : 'cpu']),
+  ) as Record<KernelName, 'own' | 'registered' | 'cpu'>;
+}
+
+/**
+ * A complete backend from what `impl` implements: every kernel it leaves out comes from the kernel table or
+ * the reference `cpu` backend, so a backend implements only the kernels it speeds up. Other members of
+ * `impl` (a gpu.js backend's `stats()`, ...) are kept.
+ */
+export function resolveBackend<T extends BackendImpl>(impl: T): T & Backend {
+  const table = kernelTable.get(impl.name);
+  const out: Record<string, unknown> = { ...impl };
+  for (const k of KERNEL_NAMES) {
+    if (typeof out[k] === 'function') continue;
+    out[k] = table?.get(k) ?? cpuBackend[k];
+  }
+  return out as unknown as T & Backend;
+}
 
 /**
  * The engine's current backend: the one piece of global state besides the gradient tape.
@@ -13,18 +63,13 @@ type Factory = (options?: BackendOptions) => Backend;
  */
 interface RegistryState {
   readonly registered: Map<string, Factory>;
+  /** Kernels registered per (backend, kernel), see `registerKernel`. */
+  readonly kernels: Map<string, Map<KernelName, Kernels[KernelName]>>;
   /** Probes registered by accelerated backends: true when they would run on real hardware here. */
   readonly hardwareProbes: Map<string, () => boolean>;
   current: Backend | null;
 }
-// One registry per process, kept on globalThis under a registered symbol: the ESM and CJS builds of this package
-// (loaded side by side when one package is imported and another required) then share the backends and the choice.
-const REGISTRY_KEY = Symbol.for('@ganpo/kernels/registry');
-const state: RegistryState = ((globalThis as Record<symbol, RegistryState | undefined>)[REGISTRY_KEY] ??= {
-  registered: new Map<string, Factory>([['cpu', () => cpuBackend]]),
-  hardwareProbes: new Map(),
-  current: null,
-});
+const state: RegistryState = registryState();
 const { registered, hardwareProbes } = state;
 
 export function registerBackend(name: string, factory: Factory, options: { realHardware?: () => boolean } = {}): void {
@@ -53,16 +98,16 @@ export function autoBackendName(env?: Record<string, string | undefined>): strin
   return registered.has('fast') ? 'fast' : 'cpu';
 }
 
-export function setBackend(nameOrBackend: string | Backend, options?: BackendOptions): Backend {
+export function setBackend(nameOrBackend: string | BackendImpl, options?: BackendOptions): Backend {
   if (typeof nameOrBackend !== 'string') {
-    state.current = nameOrBackend;
+    state.current = resolveBackend(nameOrBackend);
     return state.current;
   }
   const factory = registered.get(nameOrBackend);
   if (!factory) {
     throw new Error(`setBackend: unknown backend '${nameOrBackend}' (known: ${registeredBackends().join(', ')})`);
   }
-  state.current = factory(options);
+  state.current = resolveBackend(factory(options));
   return state.current;
 }
 
@@ -77,7 +122,7 @@ export function backendInfo(): { name: string; detail: string } {
 }
 
 /** Runs `fn` with `backend` current, restoring the previous one afterwards. */
-export function withBackend<T>(backend: Backend | string, fn: () => T, options?: BackendOptions): T {
+export function withBackend<T>(backend: BackendImpl | string, fn: () => T, options?: BackendOptions): T {
   const previous = state.current;
   setBackend(backend, options);
   try {

@@ -1,4 +1,5 @@
 import { cpuBackend } from '../cpu.js';
+import { resolveBackend } from '../registry.js';
 import { broadcastStrides, contiguousStrides, sizeOf } from '../shape.js';
 import type { Backend, BinaryOp, Buf, DType, LayerNormResult, MatmulSpec, ReduceOp, Shape, SortResult, UnaryOp } from '../types.js';
 import { GpujsRuntime, type GpujsActualMode, type DeviceOut, type GpujsMode, type GpujsRuntimeOptions, type GpujsStats, type KernelArg } from './runtime.js';
@@ -60,7 +61,8 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
   const runRead = (p: Planned, args: readonly KernelArg[]): Float32Array => rt.read(run(p, args));
   const f32 = (x: Int32Array): Float32Array => Float32Array.from(x);
 
-  const backend: GpujsBackend = {
+  // Kernels it does not implement (the fused backward ones) are the reference ones through resolveBackend.
+  const backend: Omit<GpujsBackend, 'softmaxBackward' | 'layerNormBackward' | 'unaryBackward'> = {
     name: 'gpujs',
     mode: { requested: rt.requested, actual: rt.mode, renderer: rt.renderer },
 
@@ -310,5 +312,5 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
     });
   }
 
-  return backend;
+  return resolveBackend(backend);
 }
