@@ -62,7 +62,7 @@ export function combinations(axes: readonly Axis[]): { labels: Record<string, st
   return out;
 }
 
-const safe = (s: string) => s.replace(/[^A-Za-z0-9.+=-]+/g, '-');
+const safe = (s: string) => s.replace(/[^A-Za-z0-9_.+=-]+/g, '-');
 
 /** JSON with object keys sorted, so that equal configurations hash equally. */
 export function stableJson(u: unknown): string {
