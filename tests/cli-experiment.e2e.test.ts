@@ -120,8 +120,8 @@ describe('ganpo experiment (end to end)', () => {
     writeFileSync(bad, JSON.stringify({ ...s, out: join(dir, 'bad-out'), seeds: [], axes: [{ name: 'method', variants: [] }], metrics: ['reward@0.5'], extra: 1 }));
     const r = await ganpo(['experiment', 'run', bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`ganpo: error: ${bad}: invalid experiment spec (4 problems)`);
-    for (const line of ['extra: unknown key', 'seeds: is empty', 'axes.0.variants: is empty', "metrics.0: unknown metric 'reward@0.5'"]) expect(r.stderr).toContain(line);
+    expect(r.stderr).toContain(`ganpo: error: ${bad}: invalid experiment spec (6 problems)`);
+    for (const line of ['extra: unknown key', 'seeds: is empty', 'axes.0.variants: is empty', "metrics.0: unknown metric 'reward@0.5'", "comparisons.0.treatment: 'DPO+GANPO' is not a value of axis 'method' (it has none)"]) expect(r.stderr).toContain(line);
     expect(existsSync(join(dir, 'bad-out'))).toBe(false);
   });
 

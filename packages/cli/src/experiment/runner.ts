@@ -125,7 +125,10 @@ export async function runGrid(grid: Grid, options: RunGridOptions): Promise<Grid
   const threads = Math.max(1, Math.floor(availableParallelism() / jobs));
   const logDir = join(grid.dir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const todo = grid.cells.filter((c) => !isComplete(c));
+  // Seed-major order: every cell's seed 0, then every cell's seed 1, ... so that a grid stopped part-way
+  // has the same seeds in every cell, and the paired comparisons have pairs.
+  const seedRank = new Map(grid.seeds.map((s, i) => [s, i]));
+  const todo = grid.cells.filter((c) => !isComplete(c)).sort((a, b) => seedRank.get(a.seed)! - seedRank.get(b.seed)!);
   const skipped = grid.cells.length - todo.length;
   options.log(`experiment ${grid.spec.name}${grid.quick ? ' (quick)' : ''}: ${grid.cells.length} runs (${grid.spec.axes.map((a) => a.name).join(' × ') || 'one cell'} × ${grid.seeds.length} seeds) in ${grid.dir}`);
   options.log(`${skipped} complete (skipped), ${todo.length} to run; ${jobs} job${jobs === 1 ? '' : 's'} × ${threads} kernel thread${threads === 1 ? '' : 's'}`);

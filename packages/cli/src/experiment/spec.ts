@@ -126,7 +126,7 @@ function gridProblems(spec: ExperimentSpec): ConfigProblem[] {
     const axis = spec.axes.find((a) => a.name === c.axis);
     if (!axis) return add(`comparisons.${i}.axis`, `no axis named '${c.axis}' (axes: ${spec.axes.map((a) => a.name).join(', ')})`);
     const labels = axisLabels(axis);
-    for (const side of ['treatment', 'baseline'] as const) if (!labels.includes(c[side])) add(`comparisons.${i}.${side}`, `'${c[side]}' is not a value of axis '${c.axis}' (${labels.join(', ')})`);
+    for (const side of ['treatment', 'baseline'] as const) if (!labels.includes(c[side])) add(`comparisons.${i}.${side}`, `'${c[side]}' is not a value of axis '${c.axis}' (${labels.join(', ') || 'it has none'})`);
   });
   return problems;
 }
