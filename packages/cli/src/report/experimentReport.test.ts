@@ -81,10 +81,10 @@ describe('experiment report', () => {
   it('plots reward and compliance against temperature with bands, and drift against reward', () => {
     const titles = experimentPlots(e).map((p) => p.title);
     expect(titles).toEqual([
-      'Reward against sampling temperature (held-out prompts; band: ± sd over seeds)',
-      'Format compliance against temperature (held-out prompts)',
-      'Latent drift against reward@0 (one point per run)',
-      'Token KL against reward@0 (one point per run)',
+      'Reward vs temperature (held-out; band ± sd over seeds)',
+      'Format compliance vs temperature (held-out)',
+      'reward@0 vs latent drift (one point per run)',
+      'reward@0 vs token KL (one point per run)',
     ]);
     const reward = experimentPlots(e)[0];
     const dpo = reward.series.find((s) => s.name === 'DPO')!;
@@ -102,5 +102,29 @@ describe('experiment report', () => {
     expect(readFileSync(md, 'utf8')).toContain('| DPO+GANPO − DPO | – | 3 | +0.133 [−0.246, +0.513] |');
     expect(renderExperimentMarkdown(e)).toContain('## Failed and missing runs');
     expect(renderExperimentHtml(e)).toContain('loss is NaN at preference step 17');
+  });
+});
+
+describe('experiment report: numeric axes', () => {
+  it('plots the first metric against a numeric axis, one band per other-axes combination', () => {
+    const result = (method: string, noise: string, seed: number, reward: number): CellResult => ({ format: 'ganpo-experiment-run/1', id: `${method}_${noise}_s${seed}`, labels: { method, noise }, seed, status: 'completed', metrics: { 'reward@0': reward }, seconds: 1, finishedAt: 'now' });
+    const group = (method: string, noise: string, rewards: number[]) => ({ labels: { method, noise }, name: `${method} · ${noise}`, completed: rewards.map((r, s) => result(method, noise, s, r)), failed: [], missing: [], sft: [] });
+    const e = {
+      dir: '/nowhere',
+      sft: [],
+      groups: [group('DPO', '0', [0.5, 0.7]), group('DPO', '0.4', [0.2, 0.2]), group('DPO+GANPO', '0', [0.6, 0.6]), group('DPO+GANPO', '0.4', [0.4, 0.6])],
+      record: {
+        format: 'ganpo-experiment/1' as const, name: 'noise', question: 'q', spec: 's', quick: false, version: 'v', seeds: [0, 1],
+        axes: [{ name: 'method', key: null, labels: ['DPO', 'DPO+GANPO'], values: null }, { name: 'noise', key: 'data.task.labelNoise', labels: ['0', '0.4'], values: [0, 0.4] }],
+        metrics: ['reward@0'], comparisons: [], evaluation: { temperatures: [0], prompts: 1, pairs: 1, maxNewTokens: 1, shifted: false }, cells: [],
+      },
+    };
+    const [plot] = experimentPlots(e);
+    expect(plot.title).toBe('reward@0 vs noise');
+    expect(plot.series.map((s) => [s.name, s.points])).toEqual([['DPO', [[0, 0.6], [0.4, 0.2]]], ['DPO+GANPO', [[0, 0.6], [0.4, 0.5]]]]);
+    // sd of [0.5, 0.7] is √0.02 = 0.141421; of [0.2, 0.2] is 0.
+    const band = plot.series[0].band!;
+    expect(band[0][1]).toBeCloseTo(0.6 - Math.SQRT2 / 10, 6);
+    expect(band[1]).toEqual([0.4, 0.2, 0.2]);
   });
 });

@@ -91,7 +91,7 @@ function axisPlots(e: Experiment): PlotOptions[] {
       }
       const xOf = (g: Group) => Number(axis.values![axis.labels.indexOf(g.labels[axis.name])]);
       const series = [...lines].map(([name, gs]) => bandSeries(name, gs.map(xOf), (x) => [...bySeed(gs.find((g) => xOf(g) === x)!, metric).values()]));
-      return { title: `${metric} against ${axis.name} (${axis.key})`, series, xLabel: `${axis.name} (${axis.key})`, yLabel: metric };
+      return { title: `${metric} vs ${axis.name}`, series, xLabel: `${axis.name} (${axis.key})`, yLabel: metric };
     });
 }
 
@@ -104,15 +104,17 @@ function driftPlot(e: Experiment, drift: 'latentDrift' | 'tokenKl'): PlotOptions
     points: g.completed.filter((r) => r.metrics[drift] !== undefined && r.metrics[reward] !== undefined).map((r) => [r.metrics[drift], r.metrics[reward]] as const),
   }));
   if (series.every((s) => s.points.length === 0)) return null;
-  return { title: `${drift === 'latentDrift' ? 'Latent drift' : 'Token KL'} against ${reward} (one point per run)`, series, xLabel: drift === 'latentDrift' ? 'latent drift to the reference' : 'token KL to the reference', yLabel: reward };
+  return { title: `${reward} vs ${drift === 'latentDrift' ? 'latent drift' : 'token KL'} (one point per run)`, series, xLabel: drift === 'latentDrift' ? 'latent drift to the reference' : 'token KL to the reference', yLabel: reward };
 }
 
-export function experimentPlots(e: Experiment): PlotOptions[] {
+export function experimentPlots(all: Experiment): PlotOptions[] {
+  // Cells without a completed run (all failed or missing) have nothing to draw; the tables list them.
+  const e = { ...all, groups: all.groups.filter((g) => g.completed.length > 0) };
   const plots: PlotOptions[] = [];
   if (temperatures(e).length > 1) {
-    plots.push(temperaturePlot(e, '', 'reward', 'Reward against sampling temperature (held-out prompts; band: ± sd over seeds)'));
-    plots.push(temperaturePlot(e, '', 'compliance', 'Format compliance against temperature (held-out prompts)'));
-    if (e.record.evaluation.shifted) plots.push(temperaturePlot(e, 'shifted/', 'reward', 'Reward against temperature on the shifted split (longer inputs, other task mix)'));
+    plots.push(temperaturePlot(e, '', 'reward', 'Reward vs temperature (held-out; band ± sd over seeds)'));
+    plots.push(temperaturePlot(e, '', 'compliance', 'Format compliance vs temperature (held-out)'));
+    if (e.record.evaluation.shifted) plots.push(temperaturePlot(e, 'shifted/', 'reward', 'Reward vs temperature (shifted split)'));
   }
   plots.push(...axisPlots(e));
   for (const d of ['latentDrift', 'tokenKl'] as const) {
