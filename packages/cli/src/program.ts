@@ -161,7 +161,7 @@ Start with:
     .description('counts, lengths (characters and tokens), duplicate prompts and length bias of a data file')
     .argument('<file>', 'a JSONL/JSON file or a directory of shards')
     .option('--format <name>', 'row format (default: detect)')
-    .option('--tokenizer <name>', 'byte (default) or a tokenizer.json path')
+    .option('--tokenizer <name>', 'byte (default), a tokenizer.json path or a Hugging Face model directory')
     .option('--data-mode <mode>', 'skip (default: count past bad rows) or strict')
     .option('--json', 'print the statistics as JSON')
     .addHelpText('after', '\nExamples:\n  $ ganpo data stats pairs.jsonl\n  $ ganpo data stats pairs.jsonl --tokenizer tokenizer.json --json')

@@ -1,5 +1,5 @@
 // Formats: one normalized example type out of every supported row shape.
-export type { PreferenceExample, SftExample, UnpairedExample, DatasetExample, ExampleMeta } from './formats/examples.js';
+export type { PreferenceExample, SftExample, UnpairedExample, DatasetExample, ExampleMeta, PairMessages, SequenceMessages } from './formats/examples.js';
 export { isPreferenceExample, isSftExample, isUnpairedExample } from './formats/examples.js';
 export { FORMAT_NAMES, ROW_FORMATS, isFormatName, detectFormat, decodeRow, rowFormat } from './formats/rowFormats.js';
 export type { FormatName, RowFormat, RowDecodeResult } from './formats/rowFormats.js';
@@ -7,6 +7,8 @@ export type { Issue } from './formats/decodeIssues.js';
 export { renderIssue } from './formats/decodeIssues.js';
 export type { Message } from './formats/chatTemplate.js';
 export { renderPrompt, renderCompletion, renderTurn, ASSISTANT_HEADER } from './formats/chatTemplate.js';
+export { compileChatTemplate, type HfChatTemplate, type ChatSegment } from './formats/hfChatTemplate.js';
+export { chatTemplateOf, conversationPrompt, conversationCompletion, ChatTemplateError, type ConversationPrompt } from './batching/chatTokenize.js';
 export { implicitPromptLength, commonMessagePrefixLength } from './formats/commonPrefix.js';
 export { splitHhTranscript } from './formats/hhRlhf.js';
 export * as codecs from './formats/codecs.js';
@@ -20,10 +22,12 @@ export type { LineError } from './io/lineErrors.js';
 export { writeJsonl } from './io/writeJsonl.js';
 
 // Tokenizers.
-export type { Tokenizer, TokenizerJson, ByteTokenizerJson, BpeTokenizerJson } from './tokenizers/tokenizer.js';
-export { byteTokenizer, BYTE_PAD, BYTE_BOS, BYTE_EOS, BYTE_VOCAB_SIZE } from './tokenizers/byteTokenizer.js';
-export { bpeTokenizerFromJson, tokenizerJsonFromVocabAndMerges, loadBpeTokenizer } from './tokenizers/bpeTokenizer.js';
-export type { SpecialTokenChoice, BpeFiles } from './tokenizers/bpeTokenizer.js';
+export type { Tokenizer, TokenizerJson, ByteTokenizerJson, HfTokenizerJson, LegacyBpeTokenizerJson, DecodeOptions, SpecialTokenNames } from './tokenizers/tokenizer.js';
+export { byteTokenizer, BYTE_PAD, BYTE_BOS, BYTE_EOS, BYTE_VOCAB_SIZE, BYTE_SPECIAL_TOKENS } from './tokenizers/byteTokenizer.js';
+export { hfTokenizerFromJson, type HfTokenizerOptions } from './tokenizers/hfTokenizer.js';
+export { loadHfTokenizer, type HfTokenizerSource } from './tokenizers/loadHfTokenizer.js';
+export { tokenizerJsonFromVocabAndMerges } from './tokenizers/gpt2VocabMerges.js';
+export { byteLevelTokenizerJson, bytesToUnicode } from './tokenizers/byteLevelJson.js';
 export { tokenizerFromJSON } from './tokenizers/tokenizerFromJson.js';
 
 // Batching.

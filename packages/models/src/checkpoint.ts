@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { type DType, type OptimizerStateDict, Rng, Tensor } from '@ganpo/autograd';
 import { writeDirAtomic, writeDirFile } from './atomic.js';
 import { ConfigError, type ModelConfig, type ResolvedModelConfig, parseModelConfig } from './config.js';
-import { Gpt2Tokenizer } from './gpt2Tokenizer.js';
 import { CausalLM } from './model.js';
 import {
   type SafeTensor,
@@ -60,7 +59,7 @@ export interface SaveCheckpointInput {
 export interface LoadedCheckpoint {
   model: CausalLM;
   config: ResolvedModelConfig;
-  /** The tokenizer rebuilt by `tokenizerFromJSON` (or a GPT-2 BPE tokenizer JSON we recognize). */
+  /** The tokenizer rebuilt by `tokenizerFromJSON`. */
   tokenizer?: Tokenizer;
   /** tokenizer.json as stored. */
   tokenizerJSON?: unknown;
@@ -82,6 +81,11 @@ export interface LoadOptions {
   dtype?: DType;
   /** Rebuilds a tokenizer from tokenizer.json (e.g. the datasets package's tokenizerFromJSON). */
   tokenizerFromJSON?: (json: unknown) => Tokenizer;
+  /**
+   * Loads the tokenizer files of a Hugging Face model directory (e.g. the datasets package's
+   * `loadHfTokenizer`, unwrapped). Without it, Hugging Face directories load without a tokenizer.
+   */
+  tokenizerFromDirectory?: (dir: string) => Tokenizer;
 }
 
 const EXTRA_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -310,9 +314,7 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedCh
 
 function reviveTokenizer(json: unknown, options: LoadOptions, source: string): Tokenizer | undefined {
   try {
-    if (options.tokenizerFromJSON) return options.tokenizerFromJSON(json);
-    if ((json as { type?: unknown })?.type === 'gpt2-bpe') return Gpt2Tokenizer.fromJSON(json);
-    return undefined;
+    return options.tokenizerFromJSON?.(json);
   } catch (e) {
     throw new CheckpointError(`${source}: cannot rebuild the tokenizer (${(e as Error).message})`);
   }
@@ -448,9 +450,13 @@ export function loadGpt2(dir: string, options: LoadOptions & { dropout?: number 
   loadModelWeights(model, weights, join(dir, 'model.safetensors'));
   const result: LoadedPretrained = { format: 'gpt2', model, config };
   const hasTokenizer = ['tokenizer.json', 'vocab.json'].some((f) => existsSync(join(dir, f)));
-  if (hasTokenizer) {
-    const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-    const tokenizer = Gpt2Tokenizer.fromDirectory(dir, { bos: num(hf.bos_token_id), eos: num(hf.eos_token_id), pad: num(hf.pad_token_id) });
+  if (hasTokenizer && options.tokenizerFromDirectory) {
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = options.tokenizerFromDirectory(dir);
+    } catch (e) {
+      throw new CheckpointError(`${dir}: cannot load the tokenizer (${(e as Error).message})`);
+    }
     if (tokenizer.vocabSize > config.vocabSize) {
       throw new CheckpointError(`${dir}: the tokenizer has ${tokenizer.vocabSize} ids but the model only ${config.vocabSize}`);
     }

@@ -90,4 +90,3 @@ export {
   type LoadedPretrained,
   type SaveCheckpointInput,
 } from './checkpoint.js';
-export { Gpt2Tokenizer, TokenizerFileError, bytesToUnicode, type Gpt2TokenizerJSON } from './gpt2Tokenizer.js';

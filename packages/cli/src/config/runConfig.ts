@@ -52,7 +52,7 @@ export const RunConfigCodec = t.type(
       format: nonEmptyString,
       /** `strict` stops at the first bad row; `skip` reports bad rows and goes on. */
       mode: oneOf(DATA_MODES),
-      /** `auto` (the model checkpoint's, else bytes), `byte`, `gpt2` (needs vocab files in the model dir) or a tokenizer.json path. */
+      /** `auto` (the model checkpoint's, else bytes), `byte`, `gpt2` (needs vocab files in the model dir), a tokenizer.json path or a Hugging Face model directory. */
       tokenizer: nonEmptyString,
       /** Longest tokenized sequence (prompt + completion); longer ones are truncated. */
       maxLength: int({ ge: 2 }),

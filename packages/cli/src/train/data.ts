@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import {
   byteTokenizer,
@@ -8,7 +8,7 @@ import {
   isFormatName,
   isPreferenceExample,
   isSftExample,
-  loadBpeTokenizer,
+  loadHfTokenizer,
   loadPreferenceDataset,
   splitTrainEval,
   summarizeSkipped,
@@ -17,10 +17,11 @@ import {
   type DatasetExample,
   type FormatName,
   type LoadedDataset,
+  type PairMessages,
+  type SequenceMessages,
   type TaskInstance,
   type Tokenizer,
 } from '@ganpo/datasets';
-import { Gpt2Tokenizer } from '@ganpo/models';
 import { suggest } from '../config/codecs.js';
 import type { RunConfig } from '../config/runConfig.js';
 import { ConfigError, DataError } from '../errors.js';
@@ -35,11 +36,14 @@ export interface Pair {
   readonly prompt: string;
   readonly chosen: string;
   readonly rejected: string;
+  /** Conversational rows: the messages, rendered by the model's own chat template when its tokenizer has one. */
+  readonly messages?: PairMessages;
 }
 
 export interface Demo {
   readonly prompt: string;
   readonly completion: string;
+  readonly messages?: SequenceMessages;
 }
 
 export interface RunData {
@@ -115,7 +119,10 @@ export async function readDataFile(path: string, format: string, mode: 'strict' 
   return { data, warnings };
 }
 
-const pairsOf = (examples: readonly DatasetExample[]): Pair[] => examples.filter(isPreferenceExample).map(({ prompt, chosen, rejected }) => ({ prompt, chosen, rejected }));
+const pairsOf = (examples: readonly DatasetExample[]): Pair[] =>
+  examples.filter(isPreferenceExample).map(({ prompt, chosen, rejected, messages }) => ({ prompt, chosen, rejected, ...(messages ? { messages } : {}) }));
+const demosOf = (examples: readonly DatasetExample[]): Demo[] =>
+  examples.filter(isSftExample).map(({ prompt, completion, messages }) => ({ prompt, completion, ...(messages ? { messages } : {}) }));
 
 export async function userData(config: RunConfig): Promise<RunData> {
   const d = config.data;
@@ -128,12 +135,12 @@ export async function userData(config: RunConfig): Promise<RunData> {
   if (d.sftPath) {
     const s = await readDataFile(d.sftPath, 'auto', d.mode, 'SFT data');
     warnings.push(...s.warnings);
-    sft = s.data.examples.filter(isSftExample).map(({ prompt, completion }) => ({ prompt, completion }));
+    sft = demosOf(s.data.examples);
     if (sft.length === 0) throw new DataError(`SFT data ${d.sftPath} has no prompt/completion rows (found ${[...new Set(s.data.examples.map((e) => e.kind))].join(', ')})`);
   } else {
     // SFT on the chosen responses (TRL's usual recipe), or on prompt/completion rows if the file has them.
-    const demos = data.examples.filter(isSftExample).map(({ prompt, completion }) => ({ prompt, completion }));
-    sft = demos.length > 0 ? demos : pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen }));
+    const demos = demosOf(data.examples);
+    sft = demos.length > 0 ? demos : pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen, ...(p.messages ? { messages: { prompt: p.messages.prompt, completion: p.messages.chosen } } : {}) }));
   }
   if (needsPairs && pairs.length === 0) {
     throw new DataError(`data ${path} has no preference pairs (rows are ${[...kinds].join(', ')}); the preference stage needs prompt/chosen/rejected rows`, [], 'use --stage sft to fine-tune on prompt/completion rows only');
@@ -159,32 +166,32 @@ export async function loadRunData(config: RunConfig): Promise<RunData> {
 // ---------------------------------------------------------------------------------------------------------
 // Tokenizers.
 
-/** The datasets package's tokenizer shape for any tokenizer the models package gives us. */
-export function asDatasetsTokenizer(t: { encode(s: string): number[]; decode(ids: readonly number[]): string; vocabSize: number; bos: number; eos: number; pad: number; toJSON(): unknown; kind?: string }): Tokenizer {
-  if (t.kind === 'byte' || t.kind === 'bpe') return t as Tokenizer;
-  return {
-    kind: 'bpe',
-    vocabSize: t.vocabSize,
-    bos: t.bos,
-    eos: t.eos,
-    pad: t.pad,
-    encode: (s) => t.encode(s),
-    decode: (ids) => t.decode(ids),
-    toJSON: () => t.toJSON() as never,
-  };
+/**
+ * The datasets package's tokenizer for one the models package hands back: always one of ours, since we give
+ * it the loaders (`tokenizerFromJSON`, `tokenizerFromDirectory` below).
+ */
+export function asDatasetsTokenizer(t: { toJSON(): unknown; kind?: string }): Tokenizer {
+  if (t.kind === 'byte' || t.kind === 'hf') return t as Tokenizer;
+  throw new Error(`a tokenizer not built by @ganpo/datasets (kind ${JSON.stringify(t.kind)})`);
 }
 
-/** Rebuilds a tokenizer from a checkpoint's tokenizer.json (ours, or the models package's GPT-2 JSON). */
+/** Rebuilds a tokenizer from a checkpoint's tokenizer.json (also the formats earlier versions saved). */
 export function reviveTokenizer(json: unknown): Tokenizer {
-  if ((json as { type?: unknown })?.type === 'gpt2-bpe') return asDatasetsTokenizer(Gpt2Tokenizer.fromJSON(json));
   const r = tokenizerFromJSON(json);
   if (E.isLeft(r)) throw new Error(r.left);
   return r.right;
 }
 
+/** The tokenizer of a Hugging Face model directory (tokenizer.json or vocab.json + merges.txt, tokenizer_config.json). */
+export function tokenizerFromDirectory(dir: string): Tokenizer {
+  const r = loadHfTokenizer(dir);
+  if (E.isLeft(r)) throw new Error(r.left);
+  return r.right;
+}
+
 /**
- * The tokenizer named by `--tokenizer`: `byte`, `gpt2` (the files of a GPT-2 model directory), a
- * tokenizer.json path, or `auto` (the model checkpoint's if it has one, else bytes).
+ * The tokenizer named by `--tokenizer`: `byte`, `gpt2` (the tokenizer files of the --model directory), a
+ * tokenizer.json path or a Hugging Face model directory, or `auto` (the model checkpoint's if it has one, else bytes).
  */
 export function resolveTokenizer(spec: string, fromModel: Tokenizer | undefined, modelDir: string | null): Tokenizer {
   if (spec === 'auto') return fromModel ?? byteTokenizer();
@@ -192,18 +199,16 @@ export function resolveTokenizer(spec: string, fromModel: Tokenizer | undefined,
   if (spec === 'gpt2') {
     if (fromModel) return fromModel;
     if (modelDir && ['vocab.json', 'tokenizer.json'].some((f) => existsSync(`${modelDir}/${f}`))) {
-      try {
-        return asDatasetsTokenizer(Gpt2Tokenizer.fromDirectory(modelDir));
-      } catch (e) {
-        throw new ConfigError(`--tokenizer gpt2: cannot read the tokenizer files in ${modelDir}: ${(e as Error).message}`);
-      }
+      const r = loadHfTokenizer(modelDir);
+      if (E.isLeft(r)) throw new ConfigError(`--tokenizer gpt2: cannot read the tokenizer files in ${modelDir}: ${r.left}`);
+      return r.right;
     }
     throw new ConfigError('--tokenizer gpt2 needs a GPT-2 model directory with vocab.json and merges.txt (or tokenizer.json) in --model');
   }
-  if (!existsSync(spec) || statSync(spec).isDirectory()) {
-    throw new ConfigError(`--tokenizer '${spec}': expected auto, byte, gpt2 or the path of a tokenizer.json file`);
+  if (!existsSync(spec)) {
+    throw new ConfigError(`--tokenizer '${spec}': expected auto, byte, gpt2, the path of a tokenizer.json file or a Hugging Face model directory`);
   }
-  const r = loadBpeTokenizer({ tokenizerJson: spec });
+  const r = loadHfTokenizer(spec);
   if (E.isLeft(r)) throw new ConfigError(`--tokenizer ${spec}: ${r.left}`);
   return r.right;
 }

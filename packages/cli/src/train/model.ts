@@ -6,7 +6,7 @@ import { CausalLM, CheckpointError, decodeModelConfig, loadCheckpoint, loadPretr
 import { readJsonFile } from '../util/io.js';
 import { ConfigError } from '../errors.js';
 import type { RunConfig } from '../config/runConfig.js';
-import { asDatasetsTokenizer, resolveTokenizer, reviveTokenizer } from './data.js';
+import { asDatasetsTokenizer, resolveTokenizer, reviveTokenizer, tokenizerFromDirectory } from './data.js';
 
 /**
  * The policy's starting point, from `--model`: a size preset (fresh weights from the run seed, vocabulary
@@ -31,7 +31,7 @@ export function loadModelDir(dir: string, what: string, dropout?: number): { mod
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`${what} ${dir}: no such directory`);
   if (!existsSync(join(dir, 'config.json'))) throw new ConfigError(`${what} ${dir}: not a model directory (no config.json)`);
   try {
-    const loaded = loadPretrained(dir, { tokenizerFromJSON: reviveTokenizer as never, ...(dropout === undefined ? {} : { dropout }) });
+    const loaded = loadPretrained(dir, { tokenizerFromJSON: reviveTokenizer as never, tokenizerFromDirectory: tokenizerFromDirectory as never, ...(dropout === undefined ? {} : { dropout }) });
     const tokenizer = loaded.tokenizer ? asDatasetsTokenizer(loaded.tokenizer as never) : undefined;
     return { model: loaded.model, tokenizer, format: loaded.format };
   } catch (e) {

@@ -1,8 +1,9 @@
 import { type Tensor, logSoftmax, logSumExp, mul, noGrad, slice, tensor } from '@ganpo/autograd';
 import type { PairLatents } from '@ganpo/adversarial';
-import { type Batch, collatePairs, collateSequences, type SequenceBatch, type Tokenizer } from '@ganpo/datasets';
+import { type Batch, ChatTemplateError, collatePairs, collateSequences, type SequenceBatch, type Tokenizer } from '@ganpo/datasets';
 import { type CausalLM, type SequenceLogps, sequenceLogps } from '@ganpo/models';
 import type { InputRequirements, PairLogps } from '@ganpo/objectives';
+import { DataError } from '../errors.js';
 
 /**
  * From one batched forward pass over a preference batch ([2B, T]: chosen rows, then rejected rows) to the
@@ -18,13 +19,23 @@ export interface Pair {
 
 /** Collates pairs, failing loudly if truncation dropped some (the caller sized maxLength). */
 export function pairBatch(pairs: readonly Pair[], tokenizer: Tokenizer, maxLength: number): { batch: Batch; dropped: number } {
-  const { batch, dropped } = collatePairs(pairs, tokenizer, { maxLength });
+  const { batch, dropped } = withTemplateErrors(() => collatePairs(pairs, tokenizer, { maxLength }));
   return { batch, dropped: dropped.length };
 }
 
 export function sequenceBatch(demos: readonly { prompt: string; completion: string }[], tokenizer: Tokenizer, maxLength: number): { batch: SequenceBatch; dropped: number } {
-  const { batch, dropped } = collateSequences(demos, tokenizer, { maxLength });
+  const { batch, dropped } = withTemplateErrors(() => collateSequences(demos, tokenizer, { maxLength }));
   return { batch, dropped: dropped.length };
+}
+
+/** A model's chat template that cannot render the data is a problem of the inputs, reported as such. */
+function withTemplateErrors<A>(collate: () => A): A {
+  try {
+    return collate();
+  } catch (e) {
+    if (e instanceof ChatTemplateError) throw new DataError(`the model's chat template cannot be used for conversational rows: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Rows [0, n) of a tensor whose first axis is 2n (the chosen half), or [n, 2n) (the rejected half). */

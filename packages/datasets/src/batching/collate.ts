@@ -1,4 +1,6 @@
+import type { PairMessages, SequenceMessages } from '../formats/examples.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { chatTemplateOf, conversationCompletion, conversationPrompt, orThrow } from './chatTokenize.js';
 import type { Batch, SequenceBatch, UnpairedBatch } from './batch.js';
 import { checkTruncationOptions, truncateRow, type TokenizedRow, type TruncationOptions } from './truncate.js';
 
@@ -26,11 +28,32 @@ export function tokenizeRow(tokenizer: Tokenizer, prompt: string, completion: st
 }
 
 /**
+ * A prompt and its completions as ids. Conversational examples use the tokenizer's own chat template when
+ * it has one (a template that cannot be used throws a ChatTemplateError); otherwise the texts, rendered by
+ * the fixed template, are encoded.
+ */
+function tokenizeCompletions(
+  tokenizer: Tokenizer,
+  prompt: string,
+  completions: ReadonlyArray<string>,
+  messages: { readonly prompt: SequenceMessages['prompt']; readonly completions: ReadonlyArray<SequenceMessages['completion']> } | undefined,
+): TokenizedRow[] {
+  const template = messages ? chatTemplateOf(tokenizer) : null;
+  if (template === null || messages === undefined) return completions.map((c) => tokenizeRow(tokenizer, prompt, c));
+  const t = orThrow(template);
+  const p = orThrow(conversationPrompt(tokenizer, t, messages.prompt));
+  return messages.completions.map((c) => ({ prompt: p.ids, completion: orThrow(conversationCompletion(tokenizer, t, p, c)) }));
+}
+
+const pairMessages = (m: PairMessages | undefined) => m && { prompt: m.prompt, completions: [m.chosen, m.rejected] };
+const sequenceMessages = (m: SequenceMessages | undefined) => m && { prompt: m.prompt, completions: [m.completion] };
+
+/**
  * Collates preference pairs into one batch of 2B rows: the B chosen rows, then the B rejected rows.
  * A pair whose chosen or rejected completion would be truncated away entirely is dropped and reported.
  */
 export function collatePairs(
-  examples: ReadonlyArray<{ readonly prompt: string; readonly chosen: string; readonly rejected: string }>,
+  examples: ReadonlyArray<{ readonly prompt: string; readonly chosen: string; readonly rejected: string; readonly messages?: PairMessages }>,
   tokenizer: Tokenizer,
   options: CollateOptions = {},
 ): Collated<Batch> {
@@ -40,9 +63,10 @@ export function collatePairs(
   const kept: number[] = [];
   const dropped: DroppedExample[] = [];
   examples.forEach((ex, index) => {
-    const prompt = [tokenizer.bos, ...tokenizer.encode(ex.prompt)];
-    const chosen = truncateRow({ prompt, completion: [...tokenizer.encode(ex.chosen), tokenizer.eos] }, options);
-    const rejected = truncateRow({ prompt, completion: [...tokenizer.encode(ex.rejected), tokenizer.eos] }, options);
+    const [chosenRow, rejectedRow] = tokenizeCompletions(tokenizer, ex.prompt, [ex.chosen, ex.rejected], pairMessages(ex.messages));
+    const prompt = chosenRow.prompt;
+    const chosen = truncateRow(chosenRow, options);
+    const rejected = truncateRow(rejectedRow, options);
     if (chosen && rejected) {
       chosenRows.push(chosen);
       rejectedRows.push(rejected);
@@ -58,7 +82,7 @@ export function collatePairs(
 
 /** Collates single prompt–completion sequences (SFT demonstrations). */
 export function collateSequences(
-  examples: ReadonlyArray<{ readonly prompt: string; readonly completion: string }>,
+  examples: ReadonlyArray<{ readonly prompt: string; readonly completion: string; readonly messages?: SequenceMessages }>,
   tokenizer: Tokenizer,
   options: CollateOptions = {},
 ): Collated<SequenceBatch> {
@@ -67,18 +91,19 @@ export function collateSequences(
   const kept: number[] = [];
   const dropped: DroppedExample[] = [];
   examples.forEach((ex, index) => {
-    const row = truncateRow(tokenizeRow(tokenizer, ex.prompt, ex.completion), options);
+    const [full] = tokenizeCompletions(tokenizer, ex.prompt, [ex.completion], sequenceMessages(ex.messages));
+    const row = truncateRow(full, options);
     if (row) {
       rows.push(row);
       kept.push(index);
-    } else dropped.push({ index, reason: truncatedAway('completion', 1 + tokenizer.encode(ex.prompt).length, options) });
+    } else dropped.push({ index, reason: truncatedAway('completion', full.prompt.length, options) });
   });
   return { batch: packRows(rows, tokenizer.pad, options), kept, dropped };
 }
 
 /** Collates unpaired (KTO) rows; `labels` follows the rows. */
 export function collateUnpaired(
-  examples: ReadonlyArray<{ readonly prompt: string; readonly completion: string; readonly label: boolean }>,
+  examples: ReadonlyArray<{ readonly prompt: string; readonly completion: string; readonly label: boolean; readonly messages?: SequenceMessages }>,
   tokenizer: Tokenizer,
   options: CollateOptions = {},
 ): Collated<UnpairedBatch> {

@@ -1,3 +1,5 @@
+import type { Message } from './chatTemplate.js';
+
 /** Extra facts carried along with an example (scores, ids, task names); never read by batching. */
 export type ExampleMeta = Readonly<Record<string, string | number | boolean>>;
 
@@ -11,6 +13,20 @@ export interface PreferenceExample {
   readonly chosen: string;
   readonly rejected: string;
   readonly meta?: ExampleMeta;
+  /** Conversational rows: the messages, for a model's own chat template (the texts use the fixed one). */
+  readonly messages?: PairMessages;
+}
+
+export interface PairMessages {
+  readonly prompt: ReadonlyArray<Message>;
+  readonly chosen: ReadonlyArray<Message>;
+  readonly rejected: ReadonlyArray<Message>;
+}
+
+/** The messages of a conversational prompt–completion row (SFT or unpaired). */
+export interface SequenceMessages {
+  readonly prompt: ReadonlyArray<Message>;
+  readonly completion: ReadonlyArray<Message>;
 }
 
 /** One demonstration for supervised fine-tuning (TRL's prompt-completion rows). */
@@ -19,6 +35,7 @@ export interface SftExample {
   readonly prompt: string;
   readonly completion: string;
   readonly meta?: ExampleMeta;
+  readonly messages?: SequenceMessages;
 }
 
 /** One unpaired (KTO) row: a completion labelled desirable (`true`) or undesirable (`false`). */
@@ -28,6 +45,7 @@ export interface UnpairedExample {
   readonly completion: string;
   readonly label: boolean;
   readonly meta?: ExampleMeta;
+  readonly messages?: SequenceMessages;
 }
 
 export type DatasetExample = PreferenceExample | SftExample | UnpairedExample;

@@ -58,7 +58,14 @@ describe('row formats', () => {
 
   it('conversational rows go through the chat template', () => {
     const explicit = ok({ prompt: [m('user', 'Hi?')], chosen: [m('assistant', 'Hello.')], rejected: [m('assistant', 'Go.')] }, 'trl_conversational_explicit');
-    expect(explicit).toEqual({ kind: 'pair', prompt: '<|user|>\nHi?\n<|assistant|>\n', chosen: 'Hello.', rejected: 'Go.' });
+    expect(explicit).toEqual({
+      kind: 'pair',
+      prompt: '<|user|>\nHi?\n<|assistant|>\n',
+      chosen: 'Hello.',
+      rejected: 'Go.',
+      // Kept for a model's own chat template (collation uses it when the tokenizer has one).
+      messages: { prompt: [m('user', 'Hi?')], chosen: [m('assistant', 'Hello.')], rejected: [m('assistant', 'Go.')] },
+    });
     const implicit = ok({ chosen: [m('user', 'Hi?'), m('assistant', 'Hello.')], rejected: [m('user', 'Hi?'), m('assistant', 'Go.')] }, 'trl_conversational_implicit');
     expect(implicit).toEqual(explicit);
   });
@@ -96,6 +103,7 @@ describe('row formats', () => {
       chosen: 'Hello.',
       rejected: 'Go.',
       meta: { promptId: 'x1', scoreChosen: 9, scoreRejected: 2 },
+      messages: { prompt: [m('user', 'Hi?')], chosen: [m('assistant', 'Hello.')], rejected: [m('assistant', 'Go.')] },
     });
     expect(problems({ ...row, score_chosen: 1 }, 'ultrafeedback_binarized')).toEqual(['score_chosen: lower than score_rejected (1 < 2)']);
     expect(problems({ ...row, messages: [m('user', 7 as unknown as string)] }, 'ultrafeedback_binarized')).toEqual([

@@ -5,7 +5,7 @@ import { renderCompletion, renderPrompt, type Message } from './chatTemplate.js'
 import * as C from './codecs.js';
 import { commonMessagePrefixLength, implicitPromptLength } from './commonPrefix.js';
 import { issuesFromValidationErrors, type Issue } from './decodeIssues.js';
-import type { DatasetExample, ExampleMeta, PreferenceExample } from './examples.js';
+import type { DatasetExample, ExampleMeta, PairMessages, PreferenceExample } from './examples.js';
 import { looksLikeHhTranscript, splitHhTranscript } from './hhRlhf.js';
 
 export const FORMAT_NAMES = [
@@ -49,11 +49,11 @@ const decodeWith =
     );
 
 /** The last checks every pair passes, whatever its format. */
-function pair(prompt: string, chosen: string, rejected: string, meta?: ExampleMeta): RowDecodeResult {
+function pair(prompt: string, chosen: string, rejected: string, meta?: ExampleMeta, messages?: PairMessages): RowDecodeResult {
   if (chosen === '') return E.left(issue('chosen', 'empty completion once the shared prompt is removed'));
   if (rejected === '') return E.left(issue('rejected', 'empty completion once the shared prompt is removed'));
   if (chosen === rejected) return E.left(issue('rejected', 'identical to chosen'));
-  const example: PreferenceExample = meta ? { kind: 'pair', prompt, chosen, rejected, meta } : { kind: 'pair', prompt, chosen, rejected };
+  const example: PreferenceExample = { kind: 'pair', prompt, chosen, rejected, ...(meta ? { meta } : {}), ...(messages ? { messages } : {}) };
   return E.right(example);
 }
 
@@ -73,7 +73,7 @@ function conversationalPair(
     E.chain((c) =>
       pipe(
         completionText(rejected, 'rejected'),
-        E.chain((r) => pair(renderPrompt(promptMessages), c, r, meta)),
+        E.chain((r) => pair(renderPrompt(promptMessages), c, r, meta, { prompt: promptMessages, chosen, rejected })),
       ),
     ),
   );
@@ -120,7 +120,7 @@ export const ROW_FORMATS: ReadonlyArray<RowFormat> = [
     decode: decodeWith(C.UnpairedConversationalRow, (row) =>
       pipe(
         completionText(row.completion, 'completion'),
-        E.map((completion): DatasetExample => ({ kind: 'unpaired', prompt: renderPrompt(row.prompt), completion, label: row.label })),
+        E.map((completion): DatasetExample => ({ kind: 'unpaired', prompt: renderPrompt(row.prompt), completion, label: row.label, messages: { prompt: row.prompt, completion: row.completion } })),
       ),
     ),
   },
@@ -139,7 +139,7 @@ export const ROW_FORMATS: ReadonlyArray<RowFormat> = [
     decode: decodeWith(C.PromptCompletionConversationalRow, (row) =>
       pipe(
         completionText(row.completion, 'completion'),
-        E.map((completion): DatasetExample => ({ kind: 'sft', prompt: renderPrompt(row.prompt), completion })),
+        E.map((completion): DatasetExample => ({ kind: 'sft', prompt: renderPrompt(row.prompt), completion, messages: { prompt: row.prompt, completion: row.completion } })),
       ),
     ),
   },

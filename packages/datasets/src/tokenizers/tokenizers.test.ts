@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES } from '../testFixtures.js';
-import { bpeTokenizerFromJson, loadBpeTokenizer } from './bpeTokenizer.js';
+import { hfTokenizerFromJson } from './hfTokenizer.js';
+import { loadHfTokenizer } from './loadHfTokenizer.js';
 import { BYTE_BOS, BYTE_EOS, BYTE_PAD, byteTokenizer } from './byteTokenizer.js';
 import type { Tokenizer } from './tokenizer.js';
 import { tokenizerFromJSON } from './tokenizerFromJson.js';
@@ -14,8 +15,8 @@ const right = <A>(e: E.Either<string, A>): A => {
   return e.right;
 };
 const bpeDir = join(FIXTURES, 'bpe');
-const fromVocabMerges = right(loadBpeTokenizer({ vocab: join(bpeDir, 'vocab.json'), merges: join(bpeDir, 'merges.txt') }));
-const fromTokenizerJson = right(loadBpeTokenizer({ tokenizerJson: join(bpeDir, 'tokenizer.json') }));
+const fromVocabMerges = right(loadHfTokenizer({ vocab: join(bpeDir, 'vocab.json'), merges: join(bpeDir, 'merges.txt') }));
+const fromTokenizerJson = right(loadHfTokenizer({ tokenizerJson: join(bpeDir, 'tokenizer.json') }));
 const anyText = fc.string({ unit: 'binary', maxLength: 64 });
 const specials = (t: Tokenizer) => new Set([t.bos, t.eos, t.pad]);
 
@@ -29,9 +30,12 @@ describe('byte tokenizer', () => {
     expect(ids.every((id) => id >= 0 && id < 256)).toBe(true);
   });
 
-  it('has PAD, BOS and EOS after the bytes; decode leaves them out', () => {
+  it('has PAD, BOS and EOS after the bytes; decode leaves them out, or shows them when asked', () => {
     expect([tok.pad, tok.bos, tok.eos, tok.vocabSize]).toEqual([BYTE_PAD, BYTE_BOS, BYTE_EOS, 259]);
     expect(tok.decode([tok.bos, 104, 105, tok.eos, tok.pad])).toBe('hi');
+    expect(tok.decode([tok.bos, 104, 105, tok.eos, tok.pad], { specialTokens: 'show' })).toBe('<s>hi</s><pad>');
+    expect(tok.encode('<s>')).toEqual([60, 115, 62]);
+    expect(tok.encodeMarkup('<s>hi</s>')).toEqual([BYTE_BOS, 104, 105, BYTE_EOS]);
     expect(() => tok.decode([259])).toThrow(/outside/);
   });
 
@@ -85,17 +89,40 @@ describe('GPT-2 byte-level BPE (@huggingface/tokenizers) on the fixture vocabula
     const json = JSON.parse(readFileSync(join(bpeDir, 'tokenizer.json'), 'utf8'));
     delete json.model.vocab['<|endoftext|>'];
     json.added_tokens = [];
-    const bare = right(bpeTokenizerFromJson(json));
+    const bare = right(hfTokenizerFromJson(json));
     expect([bare.bos, bare.eos, bare.pad, bare.vocabSize]).toEqual([285, 286, 286, 287]);
     const bareAgain = right(tokenizerFromJSON(bare.toJSON()));
     expect([bareAgain.bos, bareAgain.eos, bareAgain.pad, bareAgain.vocabSize]).toEqual([285, 286, 286, 287]);
   });
 
   it('explains unusable files', () => {
-    expect(bpeTokenizerFromJson({ model: { type: 'WordPiece' } })).toEqual(E.left(expect.stringMatching(/^not a BPE tokenizer\.json: model\.type/)));
-    expect(bpeTokenizerFromJson(JSON.parse(readFileSync(join(bpeDir, 'tokenizer.json'), 'utf8')), { bos: '<nope>' })).toEqual(
+    expect(hfTokenizerFromJson({ model: {} })).toEqual(E.left(expect.stringMatching(/^not a tokenizer\.json: model\.type/)));
+    expect(hfTokenizerFromJson({ model: { type: 'WordPiece' } })).toEqual(E.left(expect.stringMatching(/^cannot build the tokenizer: /)));
+    expect(hfTokenizerFromJson(JSON.parse(readFileSync(join(bpeDir, 'tokenizer.json'), 'utf8')), { bos: '<nope>' })).toEqual(
       E.left('bos token "<nope>" is not in the vocabulary'),
     );
-    expect(E.isLeft(loadBpeTokenizer({ tokenizerJson: join(bpeDir, 'missing.json') }))).toBe(true);
+    expect(E.isLeft(loadHfTokenizer({ tokenizerJson: join(bpeDir, 'missing.json') }))).toBe(true);
+  });
+});
+
+describe('other tokenizer.json models (normalizer, pre-tokenizer, unk)', () => {
+  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const wordPiece = {
+    version: '1.0',
+    added_tokens: [special(0, '[PAD]'), special(1, '[UNK]'), special(2, '[CLS]'), special(3, '[SEP]')],
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: null,
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: false },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: { '[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3, hello: 4, world: 5, '##s': 6, '[': 7, ']': 8, sep: 9 } },
+  };
+  const bert = right(hfTokenizerFromJson(wordPiece, { bos: '[CLS]', eos: '[SEP]', pad: '[PAD]' }));
+
+  it('lowercases, splits on punctuation, maps unknown words to [UNK], and keeps [SEP] in text as text', () => {
+    expect([bert.bos, bert.eos, bert.pad, bert.vocabSize]).toEqual([2, 3, 0, 10]);
+    expect(bert.encode('Hello Worlds zzz')).toEqual([4, 5, 6, 1]);
+    expect(bert.encode('[SEP]')).toEqual([7, 9, 8]);
+    expect(bert.encodeMarkup('[SEP]')).toEqual([3]);
+    expect(bert.decode([2, 4, 5, 6, 3])).toBe('hello worlds');
   });
 });
