@@ -20,7 +20,6 @@ export interface ExperimentFlags {
   readonly only?: string;
   readonly threads?: string;
   readonly sftOnly?: boolean;
-  readonly json?: boolean;
 }
 
 export function loadGrid(specPath: string, flags: ExperimentFlags): Grid {
