@@ -48,7 +48,12 @@ Examples:
   info: `
 Examples:
   $ ganpo info
-  $ ganpo info --backend gpujs --json`,
+  $ ganpo info --backend gpujs --json
+  $ ganpo info --model path/to/SmolLM2-135M --batch-size 4 --max-length 256 --lora-r 16`,
+  export: `
+Examples:
+  $ ganpo export --run runs/ganpo --out hf/ganpo-policy
+  $ ganpo export --run runs/lora --out hf/merged --dtype bf16 --adapter-out hf/adapter`,
   report: `
 Examples:
   $ ganpo report --run runs/ganpo`,
@@ -200,13 +205,35 @@ Start with:
 
   program
     .command('info')
-    .description('version, compute backend (and gpu.js mode) in use, machine')
+    .description('version, compute backend (and gpu.js mode) in use, machine; with --model, what training that model needs')
     .option('--backend <name>', 'report this backend instead of the automatic choice')
+    .option('--model <dir>', 'a model directory: architecture, parameters and the memory of a training step (nothing is loaded)')
+    .option('--batch-size <n>', 'with --model: pairs per step', '8')
+    .option('--max-length <n>', 'with --model: tokens per sequence', '512')
+    .option('--lora-r <r>', 'with --model: estimate for LoRA adapters of rank r (0: full fine-tuning)', '0')
+    .option('--lora-targets <names>', 'with --model: LoRA target layers (default q_proj,v_proj; c_attn for GPT-2)')
     .option('--json', 'print as JSON')
     .addHelpText('after', EXAMPLES.info)
     .action(wrap(async () => {
       const m = await import('./commands/benchInfo.js');
-      return (flags: unknown) => m.infoCommand(flags as never, io);
+      const mi = await import('./commands/modelInfo.js');
+      return (flags: unknown) => ((flags as { model?: string }).model ? mi.modelInfoCommand(flags as never, io) : m.infoCommand(flags as never, io));
+    }));
+
+  program
+    .command('export')
+    .description('write a run\'s policy as a Hugging Face directory (config.json, model.safetensors, tokenizer files)')
+    .option('--run <dir>', 'a run directory (its final policy, else its latest checkpoint)')
+    .option('--model <dir>', 'a model directory instead of a run')
+    .requiredOption('--out <dir>', 'the Hugging Face directory to write')
+    .option('--dtype <type>', 'stored precision: f32, bf16 or f16', 'f32')
+    .option('--adapter-out <dir>', 'also write the LoRA adapters alone in PEFT\'s layout')
+    .option('--overwrite', 'replace a non-empty --out')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', EXAMPLES.export)
+    .action(wrap(async () => {
+      const m = await import('./commands/export.js');
+      return (flags: unknown) => m.exportCommand(flags as never, io);
     }));
 
   program

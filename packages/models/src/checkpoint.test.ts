@@ -95,6 +95,9 @@ describe('checkpoints', () => {
     trainSteps(model, opt, 2);
 
     const ckpt = loadCheckpoint(dir);
+    // Loaders return evaluation mode; training switches to training mode explicitly.
+    expect(ckpt.model.training).toBe(false);
+    ckpt.model.train();
     const opt2 = new AdamW(ckpt.model.namedParameters(), { lr: 1e-2, weightDecay: 0.01 });
     opt2.loadStateDict(ckpt.optimizerState!);
     expect(opt2.stepCount).toBe(2);
@@ -182,7 +185,7 @@ describe('checkpoints', () => {
     expect(bits(q.model)).toEqual(bits(model));
     mkdirSync(join(root, 'empty'), { recursive: true });
     writeFileSync(join(root, 'empty', 'config.json'), '{"hello": 1}');
-    expect(() => loadPretrained(join(root, 'empty'))).toThrow(/neither a ganpo checkpoint .* nor a GPT-2 config/);
+    expect(() => loadPretrained(join(root, 'empty'))).toThrow(/neither a ganpo checkpoint .* nor a GPT-2 or Llama-family/);
     expect(existsSync(join(dir, 'trainer_state.json'))).toBe(false);
   });
 });

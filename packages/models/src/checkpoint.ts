@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type DType, type OptimizerStateDict, Rng, Tensor } from '@ganpo/autograd';
 import { writeDirAtomic, writeDirFile } from './atomic.js';
 import { ConfigError, type ModelConfig, type ResolvedModelConfig, parseModelConfig } from './config.js';
+import { llamaModelType, loadLlama } from './llamaHf.js';
 import { CausalLM } from './model.js';
 import {
   type SafeTensor,
@@ -201,7 +202,7 @@ export function saveCheckpoint(dir: string, input: SaveCheckpointInput): void {
   });
 }
 
-function readJSON(path: string): unknown {
+export function readJSON(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -215,7 +216,7 @@ function readJSON(path: string): unknown {
   }
 }
 
-function checkDir(dir: string): void {
+export function checkDir(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CheckpointError(`${dir}: no such checkpoint directory`);
 }
 
@@ -276,6 +277,7 @@ export function loadCheckpoint(dir: string, options: LoadOptions = {}): LoadedCh
   const dtype = options.dtype ?? (stored.length > 0 && stored.every((t) => t.dtype === 'F64') ? 'float64' : 'float32');
   const model = new CausalLM(config, { dtype });
   loadModelWeights(model, weights.tensors, join(dir, 'model.safetensors'));
+  model.eval();
   const rngState = weights.metadata.dropoutRng;
   if (rngState !== undefined) {
     try {
@@ -403,7 +405,8 @@ export function mapGpt2Weights(tensors: Record<string, SafeTensor>, source = 'mo
   return out;
 }
 
-function readGpt2Weights(dir: string): Record<string, SafeTensor> {
+/** The weights of a Hugging Face directory: model.safetensors, or every shard of model.safetensors.index.json. */
+export function readHfWeights(dir: string): Record<string, SafeTensor> {
   const single = join(dir, 'model.safetensors');
   if (existsSync(single)) return loadSafetensors(single).tensors;
   const indexPath = join(dir, 'model.safetensors.index.json');
@@ -426,7 +429,8 @@ function readGpt2Weights(dir: string): Record<string, SafeTensor> {
 }
 
 export interface LoadedPretrained {
-  format: 'ganpo' | 'gpt2';
+  /** Ours, Hugging Face GPT-2, or a Hugging Face Llama-family model (config.hfModelType says which). */
+  format: 'ganpo' | 'gpt2' | 'hf';
   model: CausalLM;
   config: ResolvedModelConfig;
   tokenizer?: Tokenizer;
@@ -445,9 +449,10 @@ export function loadGpt2(dir: string, options: LoadOptions & { dropout?: number 
   if (!isGpt2Config(hf)) throw new CheckpointError(`${join(dir, 'config.json')}: not a GPT-2 config (model_type "gpt2", n_embd, n_layer, n_head)`);
   let config = gpt2Config(hf, join(dir, 'config.json'));
   if (options.dropout !== undefined) config = parseModelConfig({ ...config, dropout: options.dropout }, 'dropout override');
-  const weights = mapGpt2Weights(readGpt2Weights(dir), join(dir, 'model.safetensors'));
+  const weights = mapGpt2Weights(readHfWeights(dir), join(dir, 'model.safetensors'));
   const model = new CausalLM(config, { dtype: options.dtype ?? 'float32' });
   loadModelWeights(model, weights, join(dir, 'model.safetensors'));
+  model.eval();
   const result: LoadedPretrained = { format: 'gpt2', model, config };
   const hasTokenizer = ['tokenizer.json', 'vocab.json'].some((f) => existsSync(join(dir, f)));
   if (hasTokenizer && options.tokenizerFromDirectory) {
@@ -476,13 +481,14 @@ export function loadPretrained(dir: string, options: LoadOptions & { dropout?: n
     return { format: 'ganpo', model, config: model.config, tokenizer: ckpt.tokenizer, tokenizerJSON: ckpt.tokenizerJSON, checkpoint: ckpt };
   }
   if (isGpt2Config(config)) return loadGpt2(dir, options);
-  throw new CheckpointError(`${join(dir, 'config.json')}: neither a ganpo checkpoint ("format": "ganpo") nor a GPT-2 config`);
+  if (llamaModelType(config)) return loadLlama(dir, options);
+  throw new CheckpointError(`${join(dir, 'config.json')}: neither a ganpo checkpoint ("format": "ganpo") nor a GPT-2 or Llama-family (llama, qwen2, mistral) config`);
 }
 
 function withDropout(model: CausalLM, dropout: number): CausalLM {
   const copy = new CausalLM({ ...model.config, dropout }, { dtype: model.dtype });
   copy.loadStateDict(Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.detach()])));
-  return copy;
+  return copy.eval();
 }
 
 

@@ -29,8 +29,23 @@ const positive = new t.Type<number, number, unknown>(
   t.identity,
 );
 
-export const Activation = t.keyof({ gelu_tanh: null, gelu: null });
+export const Activation = t.keyof({ gelu_tanh: null, gelu: null, silu: null });
 export type Activation = t.TypeOf<typeof Activation>;
+
+export const Architecture = t.keyof({ gpt2: null, llama: null });
+export type Architecture = t.TypeOf<typeof Architecture>;
+export const HfModelType = t.keyof({ gpt2: null, llama: null, qwen2: null, mistral: null });
+export type HfModelType = t.TypeOf<typeof HfModelType>;
+
+/** LoRA (PEFT's LoraConfig fields, our spelling): rank r, scale alpha/r, dropout on the adapter input, target layer names. */
+export const LoraConfigCodec = t.type({
+  r: integer(1),
+  alpha: positive,
+  dropout: probability,
+  /** Names of the Linear layers that get adapters (the last part of their path, e.g. q_proj, v_proj). */
+  targets: t.array(t.string),
+});
+export type LoraConfig = t.TypeOf<typeof LoraConfigCodec>;
 
 export const ModelConfigCodec = t.intersection([
   t.type({
@@ -50,8 +65,22 @@ export const ModelConfigCodec = t.intersection([
     dMlp: integer(1),
     /** LayerNorm epsilon; default 1e-5 (GPT-2). */
     layerNormEps: positive,
-    /** GELU flavour; default 'gelu_tanh' (GPT-2's gelu_new). */
+    /** GELU flavour for GPT-2 (default 'gelu_tanh', GPT-2's gelu_new); 'silu' for the Llama family's SwiGLU. */
     activation: Activation,
+    /** 'gpt2' (the default) or 'llama' (the Llama family: Llama, Qwen2, Mistral). */
+    architecture: Architecture,
+    /** Llama family: key/value heads of grouped-query attention (default nHeads). */
+    nKvHeads: integer(1),
+    /** Llama family: the rotary embeddings' base θ (default 10000). */
+    ropeTheta: positive,
+    /** Llama family: biases on the q, k and v projections (Qwen2; default false). */
+    qkvBias: t.boolean,
+    /** Llama family: the LM head shares the token embedding (default true); false gives a separate lm_head. */
+    tiedHead: t.boolean,
+    /** The Hugging Face model_type written on export (default 'gpt2' or 'llama' after the architecture). */
+    hfModelType: HfModelType,
+    /** LoRA adapters on the named Linear layers (null: none, the default). */
+    lora: t.union([LoraConfigCodec, t.null]),
   }),
 ]);
 export type ModelConfig = t.TypeOf<typeof ModelConfigCodec>;
@@ -68,7 +97,14 @@ export function resolveModelConfig(c: ModelConfig): ResolvedModelConfig {
     dropout: c.dropout,
     dMlp: c.dMlp ?? 4 * c.dModel,
     layerNormEps: c.layerNormEps ?? 1e-5,
-    activation: c.activation ?? 'gelu_tanh',
+    activation: c.activation ?? (c.architecture === 'llama' ? 'silu' : 'gelu_tanh'),
+    architecture: c.architecture ?? 'gpt2',
+    nKvHeads: c.nKvHeads ?? c.nHeads,
+    ropeTheta: c.ropeTheta ?? 10000,
+    qkvBias: c.qkvBias ?? false,
+    tiedHead: c.tiedHead ?? true,
+    hfModelType: c.hfModelType ?? (c.architecture === 'llama' ? 'llama' : 'gpt2'),
+    lora: c.lora ?? null,
   };
 }
 
@@ -92,6 +128,14 @@ export function decodeModelConfig(u: unknown): Either<string[], ResolvedModelCon
   const c = resolveModelConfig(r.right);
   const problems: string[] = [];
   if (c.dModel % c.nHeads !== 0) problems.push(`dModel ${c.dModel} is not divisible by nHeads ${c.nHeads}`);
+  if (c.architecture === 'gpt2') {
+    if (c.activation === 'silu') problems.push(`activation 'silu' is for the llama architecture; GPT-2 uses gelu_tanh or gelu`);
+    if (c.nKvHeads !== c.nHeads || c.qkvBias || !c.tiedHead) problems.push('nKvHeads, qkvBias and tiedHead are llama-architecture fields (GPT-2 has full attention heads, fused biased q/k/v, a tied head)');
+  } else {
+    if (c.activation !== 'silu') problems.push(`the llama architecture uses activation 'silu' (SwiGLU), got '${c.activation}'`);
+    if (c.nHeads % c.nKvHeads !== 0) problems.push(`nHeads ${c.nHeads} is not a multiple of nKvHeads ${c.nKvHeads}`);
+    if ((c.dModel / c.nHeads) % 2 !== 0) problems.push(`head dimension ${c.dModel / c.nHeads} must be even for rotary embeddings`);
+  }
   return problems.length > 0 ? left(problems) : right(c);
 }
 

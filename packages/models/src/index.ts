@@ -1,6 +1,10 @@
 export {
   Activation,
+  Architecture,
   ConfigError,
+  HfModelType,
+  LoraConfigCodec,
+  type LoraConfig,
   MODEL_PRESETS,
   ModelConfigCodec,
   decodeModelConfig,
@@ -60,9 +64,14 @@ export {
   SafetensorsError,
   decodeSafetensors,
   encodeSafetensors,
+  floatToBfloat16,
   floatToHalf,
   halfToFloat,
   loadSafetensors,
+  openSafetensors,
+  parseSafetensorsHeader,
+  type OpenSafetensors,
+  type TensorSpec,
   saveSafetensors,
   type SafeTensor,
   type SafetensorsDType,
@@ -81,6 +90,7 @@ export {
   loadPretrained,
   mapGpt2Weights,
   modelTensors,
+  readHfWeights,
   optimizerStateFromSafetensors,
   optimizerStateToSafetensors,
   saveCheckpoint,
@@ -90,3 +100,10 @@ export {
   type LoadedPretrained,
   type SaveCheckpointInput,
 } from './checkpoint.js';
+export { LlamaAttention, LlamaDecoderLayer, LlamaMLP, LlamaModel, RMSNorm } from './llama.js';
+export { llamaConfig, llamaModelType, loadLlama, mapLlamaWeights } from './llamaHf.js';
+export { LORA_DEFAULTS, defaultLoraTargets, foldLora, loraLayers, loraReference, loraTargets } from './lora.js';
+export { addLora, mergeLora } from './lora.js';
+export { exportHuggingFace, hfConfig, hfTensors, type ExportDType, type ExportOptions, type ExportResult, type HfTokenizerSource } from './hfExport.js';
+export { loadPeftAdapter, peftAdapterTensors, savePeftAdapter } from './peft.js';
+export { countParameters, estimateTrainingMemory, readModelDirConfig, type TrainingMemory } from './memory.js';

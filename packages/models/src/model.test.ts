@@ -31,15 +31,15 @@ describe('CausalLM', () => {
       ]),
       'ln_f.weight', 'ln_f.bias',
     ]);
-    expect(m.h.at(0).attn.c_attn.weight.shape).toEqual([8, 24]);
-    expect(m.h.at(0).mlp.c_fc.weight.shape).toEqual([8, 32]);
+    expect(m.h!.at(0).attn.c_attn.weight.shape).toEqual([8, 24]);
+    expect(m.h!.at(0).mlp.c_fc.weight.shape).toEqual([8, 32]);
     // Tied head: the gradient of a logit reaches wte through the head too.
     const { logits } = m.forward(indices([1, 2, 3], [1, 3]));
     expect(logits.shape).toEqual([1, 3, 11]);
     m.zeroGrad();
     sum(logits).backward();
-    expect(m.wte.weight.grad).not.toBeNull();
-    expect(m.wte.weight.grad!.toFlat().filter((v) => v !== 0).length).toBeGreaterThan(3 * 8);
+    expect(m.wte!.weight.grad).not.toBeNull();
+    expect(m.wte!.weight.grad!.toFlat().filter((v) => v !== 0).length).toBeGreaterThan(3 * 8);
   });
 
   it('returns latents (after ln_f) from the same pass as the logits, and every hidden state on request', () => {
@@ -48,9 +48,9 @@ describe('CausalLM', () => {
     expect(out.latents.shape).toEqual([2, 3, 8]);
     expect(out.hiddenStates!.length).toBe(3);
     const last = out.hiddenStates![2];
-    expectClose(m.ln_f.forward(last).data, out.latents.data, 0);
+    expectClose(m.ln_f!.forward(last).data, out.latents.data, 0);
     // logits = latents · wteᵀ
-    const w = m.wte.weight.data;
+    const w = m.wte!.weight.data;
     const z = out.latents.data;
     const expected = new Float64Array(2 * 3 * 11);
     for (let p = 0; p < 6; p++) for (let v = 0; v < 11; v++) for (let k = 0; k < 8; k++) expected[p * 11 + v] += z[p * 8 + k] * w[v * 8 + k];
@@ -62,7 +62,7 @@ describe('CausalLM', () => {
   it('the same seed gives the same weights; presets are valid configs', () => {
     const a = new CausalLM(tinyConfig, { seed: 5 });
     const b = new CausalLM(tinyConfig, { rng: Rng.seeded(5) });
-    expect(a.h.at(1).mlp.c_proj.weight.toFlat()).toEqual(b.h.at(1).mlp.c_proj.weight.toFlat());
+    expect(a.h!.at(1).mlp.c_proj.weight.toFlat()).toEqual(b.h!.at(1).mlp.c_proj.weight.toFlat());
     expect(new CausalLM(presetConfig('tiny')).config.dMlp).toBe(64);
     expect(presetConfig('small', { vocabSize: 300 }).vocabSize).toBe(300);
   });
@@ -170,10 +170,10 @@ describe('reference model', () => {
     expect(out.logits.requiresGrad).toBe(false);
     expect(out.logits.toFlat()).toEqual(before);
     // Changing the policy leaves the reference as it was.
-    policy.wte.weight.assign(policy.wte.weight.data.map((v) => v + 1));
+    policy.wte!.weight.assign(policy.wte!.weight.data.map((v) => v + 1));
     expect(ref.forward(ids).logits.toFlat()).toEqual(before);
     const copy = cloneModel(policy);
-    expect(copy.wte.weight.toFlat()).toEqual(policy.wte.weight.toFlat());
-    expect(copy.wte.weight.data).not.toBe(policy.wte.weight.data);
+    expect(copy.wte!.weight.toFlat()).toEqual(policy.wte!.weight.toFlat());
+    expect(copy.wte!.weight.data).not.toBe(policy.wte!.weight.data);
   });
 });

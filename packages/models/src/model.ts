@@ -21,6 +21,8 @@ import {
   split,
 } from '@ganpo/autograd';
 import { type ModelConfig, type ResolvedModelConfig, parseModelConfig } from './config.js';
+import { LlamaModel } from './llama.js';
+import { attachLora, loraReference } from './lora.js';
 import { type TokenBatch, checkBatch } from './types.js';
 
 /**
@@ -31,7 +33,7 @@ import { type TokenBatch, checkBatch } from './types.js';
 
 /** Keys and values of every layer for the positions seen so far, and their attention mask. */
 export interface LMCache {
-  /** Per layer: k and v, each [B, H, Tpast, dh]. */
+  /** Per layer: k and v, each [B, H, Tpast, dh] (H = nKvHeads for the Llama family, after the rotary embedding). */
   readonly layers: readonly { readonly k: Tensor; readonly v: Tensor }[];
   /** [B, Tpast]: 1 for real tokens, 0 for padding. */
   readonly mask: Float32Array;
@@ -164,18 +166,29 @@ export class GPT2Block extends Module {
 }
 
 /**
- * The policy / reference language model (GPT-2 architecture): token and learned position embeddings,
- * nLayers pre-LayerNorm blocks, a final LayerNorm, and an LM head tied to the token embedding.
+ * The policy / reference language model, one class for both architectures (the config's `architecture`):
+ *  - 'gpt2': token and learned position embeddings (`wte`, `wpe`), nLayers pre-LayerNorm blocks (`h`), a final
+ *    LayerNorm (`ln_f`), an LM head tied to `wte`;
+ *  - 'llama': the Llama-family trunk under `model.` (see llama.ts: RMSNorm, rotary positions, grouped-query
+ *    attention, SwiGLU) and the LM head tied to `model.embed_tokens` or a separate `lm_head` ([vocab, d]).
+ * Parameter names are Hugging Face's for each, so checkpoints load by name. With `config.lora`, the target
+ * Linear layers carry LoRA adapters (see lora.ts).
  */
 export class CausalLM extends Module {
   readonly config: ResolvedModelConfig;
   readonly dtype: DType;
-  readonly wte: Embedding;
-  readonly wpe: Embedding;
+  /** GPT-2 only. */
+  readonly wte?: Embedding;
+  readonly wpe?: Embedding;
+  readonly h?: ModuleList<GPT2Block>;
+  readonly ln_f?: LayerNorm;
+  /** Llama family only: the trunk, and the head when it is not tied. */
+  readonly model?: LlamaModel;
+  readonly lm_head?: Linear;
   /** Dropout draws, shared by every site; `dropoutRng` gets and sets it (checkpoints save it for exact resume). */
   private readonly drops: DropoutSource;
-  readonly h: ModuleList<GPT2Block>;
-  readonly ln_f: LayerNorm;
+  /** Whether LoRA adapters contribute (the reference view switches them off). */
+  readonly adapters = { enabled: true };
 
   constructor(config: ModelConfig, options: CausalLMOptions = {}) {
     super();
@@ -184,13 +197,27 @@ export class CausalLM extends Module {
     const rng = options.rng ?? Rng.seeded(options.seed ?? 0);
     const c = this.config;
     const dtype = this.dtype;
-    this.wte = this.registerModule('wte', new Embedding(c.vocabSize, c.dModel, { rng, std: 0.02, dtype }));
-    this.wpe = this.registerModule('wpe', new Embedding(c.contextLength, c.dModel, { rng, std: 0.02, dtype }));
     const drops: DropoutSource = { rng: Rng.seeded(0) };
     this.drops = drops;
-    this.h = this.registerModule('h', new ModuleList(Array.from({ length: c.nLayers }, () => new GPT2Block(c, rng, dtype, drops))));
-    this.ln_f = this.registerModule('ln_f', new LayerNorm(c.dModel, { eps: c.layerNormEps, dtype }));
+    if (c.architecture === 'llama') {
+      this.model = this.registerModule('model', new LlamaModel(c, rng, dtype, drops));
+      if (!c.tiedHead) {
+        this.lm_head = this.registerModule('lm_head', new Linear(c.dModel, c.vocabSize, { rng, bias: false, init: 'normal', std: 0.02, dtype, layout: 'out_in' }));
+      }
+    } else {
+      this.wte = this.registerModule('wte', new Embedding(c.vocabSize, c.dModel, { rng, std: 0.02, dtype }));
+      this.wpe = this.registerModule('wpe', new Embedding(c.contextLength, c.dModel, { rng, std: 0.02, dtype }));
+      this.h = this.registerModule('h', new ModuleList(Array.from({ length: c.nLayers }, () => new GPT2Block(c, rng, dtype, drops))));
+      this.ln_f = this.registerModule('ln_f', new LayerNorm(c.dModel, { eps: c.layerNormEps, dtype }));
+    }
     drops.rng = rng.split();
+    if (c.lora) attachLora(this, c.lora, rng.split());
+  }
+
+  /** The LM head's weight [vocab, d]: the token embedding when tied, else `lm_head.weight`. */
+  get headWeight(): Tensor {
+    if (this.lm_head) return this.lm_head.weight;
+    return (this.model ? this.model.embed_tokens : this.wte!).weight;
   }
 
   /** The generator behind every dropout site of this model (used only in training mode with dropout > 0). */
@@ -239,31 +266,37 @@ export class CausalLM extends Module {
       }
     }
     const clampedPositions = positions.map((p) => Math.min(Math.max(p, 0), c.contextLength - 1));
-
-    const tokens = this.wte.forward(indices(safeIds, [rows, seqLen]));
-    const pos = this.wpe.forward(indices(clampedPositions, [rows, seqLen]));
-    let x = dropout(add(tokens, pos), c.dropout, this.drops.rng, this.training);
     const keyMask = indices(fullMask, [rows, totalLen]);
-    const hidden: Tensor[] | undefined = options.outputHiddenStates ? [x] : undefined;
-    const layers: { k: Tensor; v: Tensor }[] = [];
-    let i = 0;
-    for (const block of this.h) {
-      const out = block.forward(x, keyMask, past?.layers[i]);
-      x = out.out;
-      layers.push({ k: out.k, v: out.v });
-      hidden?.push(x);
-      i++;
-    }
-    const latents = this.ln_f.forward(x);
+    const hidden: Tensor[] | undefined = options.outputHiddenStates ? [] : undefined;
+    const ids2 = indices(safeIds, [rows, seqLen]);
+    const { x, layers } = this.model
+      ? this.llamaTrunk(this.model, ids2, clampedPositions, keyMask, past, hidden)
+      : this.gpt2Trunk(ids2, clampedPositions, keyMask, past, hidden);
+    const latents = this.model ? this.model.norm.forward(x) : this.ln_f!.forward(x);
     const d = c.dModel;
     const headInput = options.lastPositionOnly ? lastPositions(latents) : latents;
     const t = headInput.shape[1];
-    // Tied LM head: logits = latents · wteᵀ, read transposed (no copy of the table).
-    const logits = reshape(bmm(reshape(headInput, [rows * t, d]), this.wte.weight, false, true), [rows, t, c.vocabSize]);
+    // logits = latents · Wᵀ with W [vocab, d] (the tied embedding or lm_head), read transposed: no copy.
+    const logits = reshape(bmm(reshape(headInput, [rows * t, d]), this.headWeight, false, true), [rows, t, c.vocabSize]);
     const result: ForwardOutput = { logits, latents };
     if (hidden) result.hiddenStates = hidden;
     if (options.useCache) result.cache = { layers, mask: fullMask, rows, length: totalLen };
     return result;
+  }
+
+  private gpt2Trunk(ids: Indices, positions: Int32Array, keyMask: Indices, past: LMCache | undefined, hidden: Tensor[] | undefined) {
+    const tokens = this.wte!.forward(ids);
+    const pos = this.wpe!.forward(indices(positions, ids.shape));
+    const x = dropout(add(tokens, pos), this.config.dropout, this.drops.rng, this.training);
+    const blocks = this.h!;
+    return runLayers(x, blocks.length, (h, i) => blocks.at(i).forward(h, keyMask, past?.layers[i]), hidden);
+  }
+
+  private llamaTrunk(trunk: LlamaModel, ids: Indices, positions: Int32Array, keyMask: Indices, past: LMCache | undefined, hidden: Tensor[] | undefined) {
+    const [rows, t] = ids.shape;
+    const { cos, sin } = trunk.rotary(positions, rows, t, this.dtype);
+    const layers = trunk.layers;
+    return runLayers(trunk.embed_tokens.forward(ids), layers.length, (h, i) => layers.at(i).forward(h, { keyMask, cos, sin }, past?.layers[i]), hidden);
   }
 
   private readInput(input: TokenBatch | Indices, attentionMask?: ArrayLike<number> | null) {
@@ -286,6 +319,21 @@ export class CausalLM extends Module {
     const m = mask ? Float32Array.from(mask, (v) => (v !== 0 ? 1 : 0)) : new Float32Array(rows * seqLen).fill(1);
     return { ids, rows, seqLen, mask: m };
   }
+}
+
+type LayerStep = (x: Tensor, i: number) => { out: Tensor; k: Tensor; v: Tensor };
+
+/** Runs `count` layers from the embeddings x, collecting each layer's keys and values and (optionally) hidden states. */
+function runLayers(x: Tensor, count: number, step: LayerStep, hidden: Tensor[] | undefined) {
+  hidden?.push(x);
+  const layers: { k: Tensor; v: Tensor }[] = [];
+  for (let i = 0; i < count; i++) {
+    const out = step(x, i);
+    x = out.out;
+    layers.push({ k: out.k, v: out.v });
+    hidden?.push(x);
+  }
+  return { x, layers };
 }
 
 /** The last position of each row: [B, T, d] → [B, 1, d]. */
@@ -312,14 +360,21 @@ export function positionsFromMask(mask: ArrayLike<number>, rows: number, total: 
   return out;
 }
 
-/** A new model with the same configuration, dtype and values (gradients enabled; training mode as the source). */
+/** A new model with the same configuration, dtype and values (gradients as the source's; training mode as the source). */
 export function cloneModel(model: CausalLM): CausalLM {
   const copy = new CausalLM(model.config, { dtype: model.dtype });
   copyState(copy, model);
+  const frozen = new Set(model.namedParameters().filter(([, p]) => !p.requiresGrad).map(([n]) => n));
+  for (const [n, p] of copy.namedParameters()) if (frozen.has(n)) p.requireGrad(false);
   return copy.train(model.training);
 }
 
-/** A frozen copy for use as the reference policy: no parameter gradients, evaluation mode (no dropout). */
+/**
+ * The reference policy: a frozen copy (no parameter gradients, evaluation mode, no dropout). For a model with LoRA
+ * adapters it is instead the same model with its adapters off (no second copy of the weights, as TRL does with
+ * PEFT), after the adapters' current update has been folded into the base weights (see {@link loraReference}).
+ */
 export function freezeReference(model: CausalLM): CausalLM {
+  if (model.config.lora) return loraReference(model);
   return cloneModel(model).freeze();
 }

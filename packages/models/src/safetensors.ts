@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.js';
 
 /**
@@ -63,11 +63,18 @@ function tensorBytes(name: string, t: SafeTensor): Uint8Array {
   if (t.data.length !== size) {
     throw new SafetensorsError(`safetensors: tensor '${name}' has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
   }
+  if ((dtype === 'F16' || dtype === 'BF16') && (t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+    const bits = Uint16Array.from(t.data, dtype === 'F16' ? floatToHalf : floatToBfloat16);
+    const out = new Uint8Array(bits.length * 2);
+    const view = new DataView(out.buffer);
+    bits.forEach((b, i) => view.setUint16(i * 2, b, true));
+    return out;
+  }
   const expected: Record<string, string> = {
     F32: 'Float32Array', F64: 'Float64Array', I32: 'Int32Array', I64: 'BigInt64Array', U8: 'Uint8Array', BOOL: 'Uint8Array',
   };
   if (!(dtype in expected) || t.data.constructor.name !== expected[dtype]) {
-    throw new SafetensorsError(`safetensors: cannot write tensor '${name}' as ${dtype} from a ${t.data.constructor.name} (supported: F32, F64, I32, I64, U8, BOOL)`);
+    throw new SafetensorsError(`safetensors: cannot write tensor '${name}' as ${dtype} from a ${t.data.constructor.name} (supported: F32, F64, I32, I64, U8, BOOL, and F16/BF16 from float arrays)`);
   }
   const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   if (LITTLE_ENDIAN || SAFETENSORS_DTYPES[dtype] === 1) return bytes;
@@ -164,6 +171,13 @@ export function floatToHalf(value: number): number {
   return sign | half;
 }
 
+/** Round-to-nearest-even float → bfloat16 bits (the top half of the float32; NaN stays a quiet NaN). */
+export function floatToBfloat16(value: number): number {
+  const bits = new Uint32Array(new Float32Array([value]).buffer)[0];
+  if ((bits & 0x7fffffff) > 0x7f800000) return ((bits >>> 16) & 0x8000) | 0x7fc0;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
 function decodeData(dtype: SafetensorsDType, bytes: Uint8Array, count: number): SafeTensor['data'] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
@@ -225,23 +239,38 @@ function describe(v: unknown): string {
   }
 }
 
+/** One tensor's entry in a validated header: where its bytes lie, relative to the start of the data. */
+export interface TensorSpec {
+  name: string;
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+  count: number;
+}
+
+/** The 8-byte header length, checked against the file size and the limit. */
+function headerLength(prefix: Uint8Array, fileSize: number, fail: (msg: string) => never): number {
+  if (fileSize < 8) fail(`file is ${fileSize} bytes, too short for the 8-byte header length`);
+  const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} is over the ${MAX_HEADER_BYTES}-byte limit (a corrupt or non-safetensors file)`);
+  const headerLen = Number(n);
+  if (8 + headerLen > fileSize) fail(`header length ${headerLen} goes beyond the end of the file (${fileSize} bytes)`);
+  if (headerLen < 2) fail(`header length ${headerLen} is too short for a JSON object`);
+  return headerLen;
+}
+
 /**
- * Parses safetensors bytes. `source` names the file in error messages. Every problem throws a
- * {@link SafetensorsError}; nothing is allocated beyond the file's own size.
+ * Validates a header (the JSON bytes) against the size of the data that follows it: dtypes, shapes, offsets in
+ * range, sizes that match, and data covered exactly (no overlap, no hole). Throws a {@link SafetensorsError}.
  */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): SafetensorsFile {
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLen: number, source: string): { specs: TensorSpec[]; metadata: Record<string, string> } {
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${source}: ${msg}`);
   };
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} is over the ${MAX_HEADER_BYTES}-byte limit (a corrupt or non-safetensors file)`);
-  const headerLen = Number(n);
-  if (8 + headerLen > bytes.length) fail(`header length ${headerLen} goes beyond the end of the file (${bytes.length} bytes)`);
-  if (headerLen < 2) fail(`header length ${headerLen} is too short for a JSON object`);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
     return fail('header is not valid UTF-8');
   }
@@ -254,8 +283,6 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
   const entries = header as Record<string, unknown>;
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
 
   let metadata: Record<string, string> = {};
   if ('__metadata__' in entries) {
@@ -267,7 +294,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     metadata = { ...(m as Record<string, string>) };
   }
 
-  const specs: { name: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number; count: number }[] = [];
+  const specs: TensorSpec[] = [];
   for (const [name, raw] of Object.entries(entries)) {
     if (name === '__metadata__') continue;
     if (name === '__proto__') fail(`'__proto__' cannot name a tensor`);
@@ -303,7 +330,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   // The data must be covered exactly: no overlaps, no holes (the safetensors rule against polyglot files).
   const order = [...specs].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
-  let last: (typeof specs)[number] | null = null;
+  let last: TensorSpec | null = null;
   for (const s of order) {
     if (s.begin < covered) {
       fail(`tensor '${s.name}': data_offsets [${s.begin}, ${s.end}] overlap tensor '${last!.name}' [${last!.begin}, ${last!.end}]`);
@@ -313,7 +340,20 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     last = s;
   }
   if (covered !== dataLen) fail(`data bytes [${covered}, ${dataLen}) at the end of the file belong to no tensor`);
+  return { specs, metadata };
+}
 
+/**
+ * Parses safetensors bytes. `source` names the file in error messages. Every problem throws a
+ * {@link SafetensorsError}; nothing is allocated beyond the file's own size.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): SafetensorsFile {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${source}: ${msg}`);
+  };
+  const headerLen = headerLength(bytes, bytes.length, fail);
+  const dataStart = 8 + headerLen;
+  const { specs, metadata } = parseSafetensorsHeader(bytes.subarray(8, dataStart), bytes.length - dataStart, source);
   const tensors: Record<string, SafeTensor> = {};
   for (const s of specs) {
     const slice = bytes.subarray(dataStart + s.begin, dataStart + s.end);
@@ -331,15 +371,68 @@ export function saveSafetensors(
   writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
-/** Reads and validates a safetensors file; errors name the file. */
+/**
+ * Reads and validates a safetensors file through a file handle: the header first, then each tensor from its
+ * offset (no single read of the whole file, so multi-GiB files and shards load; one tensor at a time is in
+ * memory besides the results). Errors name the file.
+ */
 export function loadSafetensors(path: string): SafetensorsFile {
-  let bytes: Uint8Array;
+  const file = openSafetensors(path);
   try {
-    bytes = readFileSync(path);
+    const tensors: Record<string, SafeTensor> = {};
+    for (const spec of file.specs) tensors[spec.name] = file.read(spec);
+    return { tensors, metadata: file.metadata };
+  } finally {
+    file.close();
+  }
+}
+
+/** An open safetensors file: its validated header, and tensors read on demand by offset. Close it when done. */
+export interface OpenSafetensors {
+  readonly path: string;
+  readonly specs: readonly TensorSpec[];
+  readonly metadata: Record<string, string>;
+  read(spec: TensorSpec): SafeTensor;
+  close(): void;
+}
+
+export function openSafetensors(path: string): OpenSafetensors {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${path}: ${msg}`);
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
   } catch (e) {
     throw new SafetensorsError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return decodeSafetensors(bytes, path);
+  try {
+    const size = fstatSync(fd).size;
+    const readAt = (position: number, length: number): Uint8Array => {
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, buf, got, length - got, position + got);
+        if (n === 0) fail(`file ended at byte ${position + got} while reading ${length} bytes at ${position} (changed while reading?)`);
+        got += n;
+      }
+      return buf;
+    };
+    const headerLen = headerLength(size >= 8 ? readAt(0, 8) : new Uint8Array(8), size, fail);
+    const dataStart = 8 + headerLen;
+    const { specs, metadata } = parseSafetensorsHeader(readAt(8, headerLen), size - dataStart, path);
+    return {
+      path,
+      specs,
+      metadata,
+      read: (spec) => ({ dtype: spec.dtype, shape: spec.shape, data: decodeData(spec.dtype, readAt(dataStart + spec.begin, spec.end - spec.begin), spec.count) }),
+      close: () => closeSync(fd),
+    };
+  } catch (e) {
+    closeSync(fd);
+    if (e instanceof SafetensorsError) throw e;
+    throw new SafetensorsError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** Float32Array or Float64Array values of a loaded float tensor (F16/BF16 already decoded to float32). */

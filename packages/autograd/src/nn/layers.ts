@@ -1,8 +1,8 @@
 import { formatShape } from '@ganpo/kernels';
 import type { DType } from '@ganpo/kernels';
 import { add, gelu, relu, tanh } from '../ops/elementwise.js';
-import { matmul } from '../ops/linalg.js';
-import { type Indices, embedding } from '../ops/movement.js';
+import { bmm, matmul } from '../ops/linalg.js';
+import { type Indices, embedding, reshape } from '../ops/movement.js';
 import { dropout, layerNorm } from '../ops/nn.js';
 import type { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
@@ -19,24 +19,37 @@ export interface LinearOptions {
   /** Standard deviation for init 'normal' (default 0.02). */
   std?: number;
   dtype?: DType;
+  /**
+   * How the weight is stored: 'in_out' = [in, out] (GPT-2's Conv1D, the default) or 'out_in' = [out, in]
+   * (PyTorch's nn.Linear, the layout of Llama-family checkpoints). Either way no transposed copy is made.
+   */
+  layout?: LinearLayout;
 }
 
+export type LinearLayout = 'in_out' | 'out_in';
+
 /**
- * y = x·W + b. The weight is stored as [in, out] (GPT-2's Conv1D layout), so the forward is one matmul of
- * x [..., in] with W and no transposed copy. The bias [out] starts at zeros.
+ * y = x·W + b with W stored [in, out] (GPT-2's Conv1D layout, the default: one matmul of x [..., in] with W) or
+ * [out, in] (nn.Linear's layout: the matmul reads W transposed). The bias [out] starts at zeros.
+ * An attached delta (LoRA) adds its term to the output; its modules are children of this layer, so their
+ * parameters are named under it (`q_proj.lora_A.weight`).
  */
 export class Linear extends Module {
   weight: Tensor;
   bias: Tensor | null;
   readonly inFeatures: number;
   readonly outFeatures: number;
+  readonly layout: LinearLayout;
+  private delta: ((x: Tensor) => Tensor | null) | null = null;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions) {
     super();
-    const { rng, bias = true, init = 'xavier', std = 0.02, dtype = 'float32' } = options;
+    const { rng, bias = true, init = 'xavier', std = 0.02, dtype = 'float32', layout = 'in_out' } = options;
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    const w = init === 'normal' ? normalInit([inFeatures, outFeatures], rng, { std, dtype }) : xavierUniform([inFeatures, outFeatures], rng, { dtype });
+    this.layout = layout;
+    const shape = layout === 'in_out' ? [inFeatures, outFeatures] : [outFeatures, inFeatures];
+    const w = init === 'normal' ? normalInit(shape, rng, { std, dtype }) : xavierUniform(shape, rng, { dtype });
     this.weight = this.registerParameter('weight', w);
     this.bias = bias ? this.registerParameter('bias', zerosInit([outFeatures], { dtype })) : null;
   }
@@ -45,8 +58,25 @@ export class Linear extends Module {
     if (x.rank === 0 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new Error(`Linear(${this.inFeatures}, ${this.outFeatures}): input ${formatShape(x.shape)} does not end in ${this.inFeatures}`);
     }
-    const y = matmul(x, this.weight);
-    return this.bias ? add(y, this.bias) : y;
+    let y: Tensor;
+    if (this.layout === 'in_out') y = matmul(x, this.weight);
+    else {
+      const lead = x.shape.slice(0, -1);
+      y = reshape(bmm(reshape(x, [x.size / this.inFeatures, this.inFeatures]), this.weight, false, true), [...lead, this.outFeatures]);
+    }
+    if (this.bias) y = add(y, this.bias);
+    const extra = this.delta?.(x) ?? null;
+    return extra ? add(y, extra) : y;
+  }
+
+  /**
+   * Adds `delta(x)` to every output from now on (null from delta: nothing added, e.g. adapters switched off).
+   * `children` are registered under this layer (their parameters are saved and trained with the model).
+   */
+  attachDelta(children: Readonly<Record<string, Module>>, delta: (x: Tensor) => Tensor | null): void {
+    if (this.delta) throw new Error('Linear: a delta (adapter) is already attached');
+    for (const [name, m] of Object.entries(children)) this.registerModule(name, m);
+    this.delta = delta;
   }
 }
 

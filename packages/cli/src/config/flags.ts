@@ -49,8 +49,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   f('--max-length <n>', 'maxLength', 'data.maxLength', 'number', 'Data', 'longest tokenized sequence; longer ones are truncated'),
   f('--eval-fraction <f>', 'evalFraction', 'data.evalFraction', 'number', 'Data', 'fraction of user pairs held out for evaluation'),
 
-  f('--model <preset|dir>', 'model', 'model.init', 'string', 'Model', 'size preset (tiny, small), a model config JSON file, a ganpo checkpoint, or a GPT-2-layout directory'),
+  f('--model <preset|dir>', 'model', 'model.init', 'string', 'Model', 'size preset (tiny, small), a model config JSON file, a ganpo checkpoint, or a Hugging Face GPT-2 / Llama / Qwen2 / Mistral directory'),
   f('--dropout <p>', 'dropout', 'model.dropout', 'number', 'Model', "policy dropout (default: the preset's or checkpoint's)"),
+  f('--lora-r <r>', 'loraR', 'model.lora.r', 'number', 'Model', 'LoRA rank: train only adapters of this rank (0: full fine-tuning)'),
+  f('--lora-alpha <a>', 'loraAlpha', 'model.lora.alpha', 'number', 'Model', 'LoRA alpha (the update is scaled by alpha/r)'),
+  f('--lora-dropout <p>', 'loraDropout', 'model.lora.dropout', 'number', 'Model', 'dropout on the adapters\' input'),
+  f('--lora-targets <names>', 'loraTargets', 'model.lora.targets', 'string', 'Model', 'comma-separated Linear layer names (auto: q_proj,v_proj; c_attn for GPT-2)'),
 
   f('--objective <name>', 'objective', 'preference.objective.loss', 'string', 'Objective', 'preference loss: sigmoid (DPO), ipo, simpo, hinge, robust, ... (any TRL loss_type)'),
   f('--beta <b>', 'beta', 'preference.objective.beta', 'number', 'Objective', 'β, the inverse temperature (0.1; simpo 2.0)', { objectiveOption: true }),

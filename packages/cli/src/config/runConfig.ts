@@ -65,12 +65,21 @@ export const RunConfigCodec = t.type(
        */
       task: t.UnknownRecord,
     }),
-    model: t.type({
-      /** A size preset (`tiny`, `small`, ...), one of our checkpoint directories, or a GPT-2-layout directory. */
-      init: nonEmptyString,
-      /** Dropout for the policy during training (null: the preset's or checkpoint's). */
-      dropout: nullable(num({ ge: 0, lt: 1 }), 'a number in [0, 1) or null'),
-    }),
+    model: t.intersection([
+      t.type({
+        /** A size preset (`tiny`, `small`, ...), a model config file, one of our checkpoints, or a Hugging Face GPT-2 / Llama-family directory. */
+        init: nonEmptyString,
+        /** Dropout for the policy during training (null: the preset's or checkpoint's). */
+        dropout: nullable(num({ ge: 0, lt: 1 }), 'a number in [0, 1) or null'),
+      }),
+      t.partial({
+        /**
+         * LoRA (PEFT's names and defaults): r 0 trains every weight; r > 0 trains only adapters of rank r on the
+         * `targets` layers (comma-separated names; `auto`: q_proj,v_proj, or c_attn for GPT-2), scaled alpha/r.
+         */
+        lora: t.type({ r: int({ ge: 0 }), alpha: num({ gt: 0 }), dropout: num({ ge: 0, lt: 1 }), targets: nonEmptyString }),
+      }),
+    ]),
     sft: LoopCodec,
     preference: t.intersection([
       LoopCodec,
@@ -156,7 +165,7 @@ export function defaultRunConfig(): RunConfig {
       evalFraction: 0.1,
       task: { ...DEFAULT_TASK },
     },
-    model: { init: 'small', dropout: null },
+    model: { init: 'small', dropout: null, lora: { r: 0, alpha: 8, dropout: 0, targets: 'auto' } },
     sft: { steps: 150, epochs: null, batchSize: 16, gradAccum: 1, lr: 3e-3, schedule: 'cosine', warmup: 20, clip: 1, weightDecay: 0 },
     preference: {
       steps: 50,

@@ -380,7 +380,8 @@ export function preferenceStep(ctx: StageContext, run: ResolvedRun, reference: C
 // The pipeline.
 
 function newOptimizer(model: CausalLM, loop: LoopConfig, totalSteps: number): Optimizer {
-  return new AdamW(model.namedParameters(), { lr: loop.lr, weightDecay: loop.weightDecay, schedule: lrSchedule(loop, totalSteps) } as never);
+  // Only trainable parameters (with LoRA, the adapters): frozen weights get no optimizer state.
+  return new AdamW(model.namedParameters().filter(([, p]) => p.requiresGrad), { lr: loop.lr, weightDecay: loop.weightDecay, schedule: lrSchedule(loop, totalSteps) } as never);
 }
 
 function holdsRun(dir: string): boolean {

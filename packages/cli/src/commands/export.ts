@@ -1,0 +1,56 @@
+import { CheckpointError, exportHuggingFace, type ExportDType, savePeftAdapter } from '@ganpo/models';
+import { ConfigError } from '../errors.js';
+import { loadModelDir } from '../train/model.js';
+import type { CliIo } from '../util/io.js';
+import { runPolicyDir } from './evalSample.js';
+
+// ganpo export --run DIR --out HF_DIR: the run's final policy (else its latest checkpoint) as a Hugging Face
+// directory (LoRA adapters merged in), and with --adapter-out the adapters alone in PEFT's layout.
+
+export interface ExportFlags {
+  run?: string;
+  model?: string;
+  out: string;
+  dtype?: string;
+  overwrite?: boolean;
+  adapterOut?: string;
+  json?: boolean;
+}
+
+const DTYPES: readonly ExportDType[] = ['f32', 'bf16', 'f16'];
+
+export function exportCommand(flags: ExportFlags, io: CliIo): number {
+  if (!flags.run === !flags.model) throw new ConfigError('ganpo export: give exactly one of --run DIR or --model DIR');
+  const dtype = (flags.dtype ?? 'f32') as ExportDType;
+  if (!DTYPES.includes(dtype)) throw new ConfigError(`--dtype ${flags.dtype}: expected one of ${DTYPES.join(', ')}`);
+  const dir = flags.run ? runPolicyDir(flags.run) : flags.model!;
+  const { model, tokenizer } = loadModelDir(dir, flags.run ? 'policy' : '--model');
+  try {
+    const result = exportHuggingFace(model, flags.out, { dtype, tokenizer, overwrite: flags.overwrite === true });
+    if (flags.adapterOut) {
+      if (!model.config.lora) throw new ConfigError(`--adapter-out: ${dir} was not trained with LoRA (no adapters to save)`);
+      savePeftAdapter(model, flags.adapterOut);
+    }
+    const summary = {
+      from: dir,
+      out: flags.out,
+      modelType: model.config.architecture === 'gpt2' ? 'gpt2' : model.config.hfModelType,
+      dtype,
+      loraMerged: model.config.lora !== null,
+      files: result.files,
+      ...(flags.adapterOut ? { adapterOut: flags.adapterOut } : {}),
+      ...(result.tokenizerNote ? { note: result.tokenizerNote } : {}),
+    };
+    if (flags.json) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else {
+      const lines = [`exported ${dir} to ${flags.out} (${summary.modelType}, ${dtype}${summary.loraMerged ? ', LoRA merged' : ''}): ${result.files.join(', ')}`];
+      if (flags.adapterOut) lines.push(`PEFT adapter: ${flags.adapterOut} (adapter_config.json, adapter_model.safetensors)`);
+      if (result.tokenizerNote) lines.push(`note: ${result.tokenizerNote}`);
+      io.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new ConfigError(`ganpo export: ${e.message}`);
+    throw e;
+  }
+}
