@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { libraryBuild } from '../../tsup.base.js';
 
-export default defineConfig(libraryBuild);
+// Two entry points: index (Node: adds the file-system modules) and browser (no Node built-ins).
+export default defineConfig({ ...libraryBuild, entry: ['src/index.ts', 'src/browser.ts'] });

@@ -43,8 +43,9 @@ Examples:
   $ ganpo data make-task --out-dir task/`,
   bench: `
 Examples:
-  $ ganpo bench
-  $ ganpo bench --model tiny --batch-size 4 --steps 20 --json`,
+  $ ganpo bench --preset reference
+  $ ganpo bench --width 512 --layers 6 --heads 8 --modes dpo,dpo+ganpo
+  $ ganpo bench --preset tiny --pairs 4 --steps 20 --json`,
   info: `
 Examples:
   $ ganpo info
@@ -190,16 +191,23 @@ Start with:
 
   program
     .command('bench')
-    .description('step time and tokens/s of SFT, DPO and DPO+GANPO on a preset model')
-    .option('--model <preset>', 'model preset', 'small')
-    .option('--batch-size <n>', 'pairs per preference step', '8')
-    .option('--steps <n>', 'timed steps per variant', '10')
+    .description('the reference training step (or another shape): ms/step, tokens/s, phases and peak RSS of SFT, DPO and DPO+GANPO')
+    .option('--preset <name>', 'reference (the step of the TF.js and PyTorch peers; default), small or tiny')
+    .option('--model <preset>', 'the former name of --preset')
+    .option('--width <n>', 'policy width (MLP 4·width)')
+    .option('--layers <n>', 'policy layers')
+    .option('--heads <n>', 'policy attention heads')
+    .option('--seq <n>', 'tokens per sequence (the second half is the completion)')
+    .option('--pairs <n>', 'preference pairs per step (SFT steps take the same 2·pairs sequences)')
+    .option('--batch-size <n>', 'the former name of --pairs')
+    .option('--modes <list>', 'comma-separated subset of sft,dpo,dpo+ganpo')
+    .option('--steps <n>', 'timed steps per mode (the median is reported)', '5')
     .option('--warmup <n>', 'untimed steps first', '2')
     .option('--backend <name>', 'compute backend')
     .option('--json', 'print the results as JSON')
     .addHelpText('after', EXAMPLES.bench)
     .action(wrap(async () => {
-      const m = await import('./commands/benchInfo.js');
+      const m = await import('./commands/bench.js');
       return (flags: unknown) => m.benchCommand(flags as never, io);
     }));
 

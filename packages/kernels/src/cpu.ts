@@ -1,5 +1,6 @@
 import { BINARY, UNARY } from './scalar.js';
 import { allocLike, broadcastStrides, contiguousStrides, dtypeOf, sizeOf } from './shape.js';
+import { freshAlloc, layerNormBackwardWith, softmaxBackwardWith, unaryBackwardWith } from './fused.js';
 import type { Backend, BinaryOp, Buf, DType, MatmulSpec, ReduceOp, Shape, SortResult, UnaryOp } from './types.js';
 
 /**
@@ -244,6 +245,10 @@ export const cpuBackend: Backend = {
     }
     return out;
   },
+
+  softmaxBackward: (y, g, rows, cols) => softmaxBackwardWith(freshAlloc, y, g, rows, cols),
+  layerNormBackward: (x, mean, rstd, gamma, g, rows, cols) => layerNormBackwardWith(freshAlloc, x, mean, rstd, gamma, g, rows, cols),
+  unaryBackward: (op, x, g) => unaryBackwardWith(freshAlloc, op, x, g),
 
   sort(x: Buf, rows: number, cols: number, descending: boolean): SortResult {
     const values = like(x, x.length);

@@ -1,7 +1,8 @@
-export * from './types.js';
-export * from './shape.js';
-export { cpuBackend, compareForSort } from './cpu.js';
-export { UNARY, BINARY, erf, sigmoid, softplus } from './scalar.js';
-export { registerBackend, registeredBackends, setBackend, getBackend, withBackend, autoBackendName, backendInfo, type BackendOptions } from './registry.js';
-export * from './fast/index.js';
-export * from './gpujs/index.js';
+// Node entry point: the fast backend's worker pool runs on worker_threads.
+import { nodeWorkerHost } from './host/node.js';
+import { setWorkerHost } from './host/workerHost.js';
+
+setWorkerHost(nodeWorkerHost);
+
+export * from './core.js';
+export { nodeWorkerHost } from './host/node.js';

@@ -1,9 +1,47 @@
 import { cpuBackend } from './cpu.js';
-import type { Backend } from './types.js';
+import { readEnv } from './env.js';
+import { type Backend, type BackendImpl, KERNEL_NAMES, type KernelName, type Kernels } from './types.js';
 
 /** Options a backend factory understands (e.g. `{ mode: 'webasm' }` for gpujs); others ignore them. */
 export type BackendOptions = Record<string, unknown>;
-type Factory = (options?: BackendOptions) => Backend;
+type Factory = (options?: BackendOptions) => BackendImpl;
+
+/**
+ * Kernels registered per (kernel, backend) outside a backend's own object, TF.js-style: a package can add
+ * a kernel to a backend without touching it. Lookup order for backend B and kernel k: B's own member k,
+ * then the kernel registered for (k, B), then the reference `cpu` kernel.
+ */
+const kernelTable = new Map<string, Map<KernelName, Kernels[KernelName]>>();
+
+/** Registers `impl` as kernel `kernel` of the backend named `backend`; applies from the next `setBackend` / `resolveBackend`. */
+export function registerKernel<K extends KernelName>(kernel: K, backend: string, impl: Kernels[K]): void {
+  let table = kernelTable.get(backend);
+  if (!table) kernelTable.set(backend, (table = new Map()));
+  table.set(kernel, impl);
+}
+
+/** Which implementation backend `name` uses for each kernel: its own, registered, or the reference `cpu`. */
+export function kernelSources(impl: BackendImpl): Record<KernelName, 'own' | 'registered' | 'cpu'> {
+  const table = kernelTable.get(impl.name);
+  return Object.fromEntries(
+    KERNEL_NAMES.map((k) => [k, typeof impl[k] === 'function' ? 'own' : table?.has(k) ? 'registered' : 'cpu']),
+  ) as Record<KernelName, 'own' | 'registered' | 'cpu'>;
+}
+
+/**
+ * A complete backend from what `impl` implements: every kernel it leaves out comes from the kernel table or
+ * the reference `cpu` backend, so a backend implements only the kernels it speeds up. Other members of
+ * `impl` (a gpu.js backend's `stats()`, ...) are kept.
+ */
+export function resolveBackend<T extends BackendImpl>(impl: T): T & Backend {
+  const table = kernelTable.get(impl.name);
+  const out: Record<string, unknown> = { ...impl };
+  for (const k of KERNEL_NAMES) {
+    if (typeof out[k] === 'function') continue;
+    out[k] = table?.get(k) ?? cpuBackend[k];
+  }
+  return out as unknown as T & Backend;
+}
 
 /**
  * The engine's current backend: the one piece of global state besides the gradient tape.
@@ -25,11 +63,11 @@ export function registeredBackends(): string[] {
 }
 
 /**
- * The automatic choice: `GANPO_BACKEND` when set; otherwise an accelerated backend only when its probe
+ * The automatic choice: `GANPO_BACKEND` when set (in `env`, else the engine's environment: see env.ts); otherwise an accelerated backend only when its probe
  * finds real hardware (gpujs with a hardware GL renderer), else the fast CPU path, else the reference.
  */
-export function autoBackendName(env: Record<string, string | undefined> = process.env): string {
-  const requested = env.GANPO_BACKEND;
+export function autoBackendName(env?: Record<string, string | undefined>): string {
+  const requested = env ? env.GANPO_BACKEND : readEnv('GANPO_BACKEND');
   if (requested) return requested;
   for (const [name, probe] of hardwareProbes) {
     try {
@@ -41,16 +79,16 @@ export function autoBackendName(env: Record<string, string | undefined> = proces
   return registered.has('fast') ? 'fast' : 'cpu';
 }
 
-export function setBackend(nameOrBackend: string | Backend, options?: BackendOptions): Backend {
+export function setBackend(nameOrBackend: string | BackendImpl, options?: BackendOptions): Backend {
   if (typeof nameOrBackend !== 'string') {
-    current = nameOrBackend;
+    current = resolveBackend(nameOrBackend);
     return current;
   }
   const factory = registered.get(nameOrBackend);
   if (!factory) {
     throw new Error(`setBackend: unknown backend '${nameOrBackend}' (known: ${registeredBackends().join(', ')})`);
   }
-  current = factory(options);
+  current = resolveBackend(factory(options));
   return current;
 }
 
@@ -65,7 +103,7 @@ export function backendInfo(): { name: string; detail: string } {
 }
 
 /** Runs `fn` with `backend` current, restoring the previous one afterwards. */
-export function withBackend<T>(backend: Backend | string, fn: () => T, options?: BackendOptions): T {
+export function withBackend<T>(backend: BackendImpl | string, fn: () => T, options?: BackendOptions): T {
   const previous = current;
   setBackend(backend, options);
   try {

@@ -42,6 +42,17 @@ export interface LayerNormResult {
   rstd: Buf;
 }
 
+/** Layer normalisation's gradients (dgamma, dbeta are [cols]; the caller drops what it does not need). */
+export interface LayerNormGrads {
+  dx: Buf;
+  dgamma: Buf;
+  dbeta: Buf;
+}
+
+/** Activations with a fused backward kernel (their composite vector-Jacobian products are long). */
+export const UNARY_BACKWARD_OPS = ['geluTanh', 'geluErf'] as const;
+export type UnaryBackwardOp = (typeof UNARY_BACKWARD_OPS)[number];
+
 export interface SortResult {
   values: Buf;
   indices: Int32Array;
@@ -99,4 +110,31 @@ export interface Backend {
   crossEntropyBackward(logits: Buf, rows: number, cols: number, targets: Int32Array, g: Buf): Buf;
   /** Sorts each row; stable, NaN last. */
   sort(x: Buf, rows: number, cols: number, descending: boolean): SortResult;
+
+  // Fused backward kernels (the plain backward pass; see fused.ts).
+  /** The softmax's input gradient from its output y and cotangent g: y ⊙ (g − Σ_row g ⊙ y). */
+  softmaxBackward(y: Buf, g: Buf, rows: number, cols: number): Buf;
+  /** layerNorm's gradients from its saved per-row mean and rstd (gamma null: identity). */
+  layerNormBackward(x: Buf, mean: Buf, rstd: Buf, gamma: Buf | null, g: Buf, rows: number, cols: number): LayerNormGrads;
+  /** g ⊙ f′(x) for an activation of UNARY_BACKWARD_OPS. */
+  unaryBackward(op: UnaryBackwardOp, x: Buf, g: Buf): Buf;
 }
+
+/** The kernels of a backend (everything but its name and description). */
+export type Kernels = Omit<Backend, 'name' | 'describe'>;
+export type KernelName = keyof Kernels;
+
+/** Every kernel by name; a Record so that the compiler rejects a kernel missing here. */
+const KERNEL_SET: Record<KernelName, true> = {
+  fill: true, cast: true, unary: true, binary: true, where: true, reduce: true, copyStrided: true, pad: true, concat: true,
+  gather: true, scatterAdd: true, indexSelect: true, indexAdd: true, matmul: true, softmax: true, logSoftmax: true,
+  layerNorm: true, crossEntropy: true, crossEntropyBackward: true, sort: true, softmaxBackward: true,
+  layerNormBackward: true, unaryBackward: true,
+};
+export const KERNEL_NAMES = Object.keys(KERNEL_SET) as readonly KernelName[];
+
+/**
+ * What a backend implements: its name, description and the kernels it speeds up. Every kernel it leaves
+ * out runs the reference `cpu` kernel (see `resolveBackend` in registry.ts), as in TF.js's kernel registry.
+ */
+export type BackendImpl = { readonly name: string; describe(): string } & Partial<Kernels>;

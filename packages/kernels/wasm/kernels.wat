@@ -722,14 +722,16 @@
     (memory.copy (local.get $dst) (local.get $tmp) (i32.shl (local.get $n) (i32.const 2))))
 
   ;; The one-instruction unary ops, exact in float32 (the reference's float64 result rounds to the same
-  ;; value): op 4 relu (pmax(0, x) = 0 < x ? x : 0, so NaN gives 0 as in the reference), 5 neg, 6 abs,
-  ;; 7 square, 8 sqrt, 9 reciprocal, 10 sign (NaN and ±0 give 0). One loop per op over whole vectors.
+  ;; value): relu (pmax(0, x) = 0 < x ? x : 0, so NaN gives 0 as in the reference), neg, abs, square, sqrt,
+  ;; reciprocal, sign (NaN and ±0 give 0). One loop per op over whole vectors. Op codes: wasm/opcodes.json,
+  ;; expanded by scripts/build-wasm.mjs ({{code:…}} is an op's code, {{labels:…}} the br_table labels of a
+  ;; range of ops in code order: each block is named after its op).
   (func $vsimple (param $op i32) (param $x v128) (result v128)
     (local $zero v128) (local $one v128) (local $mone v128)
     (local.set $one (v128.load offset=3248 (i32.const 0)))
     (local.set $mone (f32x4.neg (local.get $one)))
-    (block $sign (block $recip (block $sqrt (block $square (block $abs (block $neg (block $relu
-      (br_table $relu $neg $abs $square $sqrt $recip $sign $relu (i32.sub (local.get $op) (i32.const 4))))
+    (block $sign (block $reciprocal (block $sqrt (block $square (block $abs (block $neg (block $relu
+      (br_table {{labels:unary:relu..sign}} $relu (i32.sub (local.get $op) (i32.const {{code:unary:relu}}))))
       (return (f32x4.pmax (local.get $zero) (local.get $x))))
       (return (f32x4.neg (local.get $x))))
       (return (f32x4.abs (local.get $x))))
@@ -745,8 +747,8 @@
     (local.set $mone (f32x4.neg (local.get $one)))
     (local.set $cnt (i32.shr_u (local.get $n) (i32.const 2)))
     (block $done
-    (block $sign (block $recip (block $sqrt (block $square (block $abs (block $neg (block $relu
-      (br_table $relu $neg $abs $square $sqrt $recip $sign $relu (i32.sub (local.get $op) (i32.const 4))))
+    (block $sign (block $reciprocal (block $sqrt (block $square (block $abs (block $neg (block $relu
+      (br_table {{labels:unary:relu..sign}} $relu (i32.sub (local.get $op) (i32.const {{code:unary:relu}}))))
       (block $relu_end (loop $relu_lp
         (br_if $relu_end (i32.eqz (local.get $cnt)))
         (local.set $x (v128.load (local.get $src)))
@@ -815,7 +817,7 @@
       (then (call $store_part (local.get $dst) (call $vsimple (local.get $op) (v128.load (local.get $src)))
               (i32.and (local.get $n) (i32.const 3))))))
 
-  ;; dst[i] = f(src[i]) for i < len; op 0 exp, 1 sigmoid, 2 tanh, 3 geluTanh, 4..10 see $vsimple.
+  ;; dst[i] = f(src[i]) for i < len; ops exp, sigmoid, tanh, geluTanh, then those of $vsimple (wasm/opcodes.json).
   ;; dst may equal src.
   ;; Works in chunks of 1024 through `tmp` (the thread's scratch: 4096 + 16 bytes, then 32 bytes of
   ;; exp staging at tmp + 4160), so every pass stays in L1.
@@ -825,8 +827,8 @@
       (loop $chunks
         (br_if $end (i32.le_s (local.get $len) (i32.const 0)))
         (local.set $n (select (i32.const 1024) (local.get $len) (i32.gt_s (local.get $len) (i32.const 1024))))
-        (block $simple (block $gelu (block $tanh (block $sigmoid (block $exp
-          (br_table $exp $sigmoid $tanh $gelu $simple (local.get $op)))
+        (block $simple (block $geluTanh (block $tanh (block $sigmoid (block $exp
+          (br_table {{labels:unary:exp..geluTanh}} $simple (local.get $op)))
           ;; exp
           (drop (call $exp_block (local.get $src) (local.get $dst) (local.get $n) (f32.const 0) (i32.const 1) (i32.add (local.get $tmp) (i32.const 4160))))
           (br $simple))
@@ -846,7 +848,7 @@
           (call $post_pass (i32.const 2) (local.get $src) (local.get $tmp) (local.get $dst) (local.get $n))
           (br $simple))
         ;; the exit of every case above; only ops >= 4 arrive here by the br_table itself
-        (if (i32.ge_u (local.get $op) (i32.const 4))
+        (if (i32.ge_u (local.get $op) (i32.const {{code:unary:relu}}))
           (then (call $simple_pass (local.get $op) (local.get $src) (local.get $dst) (local.get $n))))
         (local.set $src (i32.add (local.get $src) (i32.const 4096)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4096)))
@@ -861,11 +863,11 @@
   ;; the reference's NaN and signed-zero rules.
   ;; ===================================================================================================
 
-  ;; op: 0 add 1 sub 2 mul 3 div 4 maximum 5 minimum 6 eq 7 ne 8 lt 9 le 10 gt 11 ge
+  ;; op: add sub mul div maximum minimum eq ne lt le gt ge, codes from wasm/opcodes.json
   (func $vbin (param $op i32) (param $a v128) (param $b v128) (result v128)
-    (block $ge (block $gt (block $le (block $lt (block $ne (block $eq (block $min (block $max
+    (block $ge (block $gt (block $le (block $lt (block $ne (block $eq (block $minimum (block $maximum
     (block $div (block $mul (block $sub (block $add
-      (br_table $add $sub $mul $div $max $min $eq $ne $lt $le $gt $ge $add (local.get $op)))
+      (br_table {{labels:binary:add..ge}} $add (local.get $op)))
       (return (f32x4.add (local.get $a) (local.get $b))))
       (return (f32x4.sub (local.get $a) (local.get $b))))
       (return (f32x4.mul (local.get $a) (local.get $b))))
@@ -890,8 +892,8 @@
     (local $x v128) (local $y v128) (local $one v128)
     (local.set $one (v128.load offset=3248 (i32.const 0)))
     (block $done
-    (block $ge (block $gt (block $le (block $lt (block $ne (block $eq (block $min (block $max (block $div (block $mul (block $sub (block $add
-      (br_table $add $sub $mul $div $max $min $eq $ne $lt $le $gt $ge $add (local.get $op)))
+    (block $ge (block $gt (block $le (block $lt (block $ne (block $eq (block $minimum (block $maximum (block $div (block $mul (block $sub (block $add
+      (br_table {{labels:binary:add..ge}} $add (local.get $op)))
       ;; add
       (block $add_end (loop $add_lp
         (br_if $add_end (i32.eqz (local.get $cnt)))

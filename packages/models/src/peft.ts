@@ -5,7 +5,8 @@ import { CheckpointError, loadModelWeights } from './checkpoint.js';
 import { parseModelConfig } from './config.js';
 import { loraLayers } from './lora.js';
 import { CausalLM } from './model.js';
-import { type SafeTensor, encodeSafetensors, loadSafetensors } from './safetensors.js';
+import { type SafeTensor, encodeSafetensors } from './safetensors.js';
+import { loadSafetensors } from './safetensorsFiles.js';
 
 /**
  * LoRA adapters in PEFT's layout: `adapter_config.json` (peft_type LORA, r, lora_alpha, lora_dropout,

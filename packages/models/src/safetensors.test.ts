@@ -10,9 +10,8 @@ import {
   encodeSafetensors,
   floatToHalf,
   halfToFloat,
-  loadSafetensors,
-  saveSafetensors,
 } from './safetensors.js';
+import { loadSafetensors, saveSafetensors } from './safetensorsFiles.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ganpo-st-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,3 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { writeFileAtomic } from './atomic.js';
 
 /**
  * safetensors (https://github.com/huggingface/safetensors), read and written without dependencies:
@@ -178,7 +176,7 @@ export function floatToBfloat16(value: number): number {
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
-function decodeData(dtype: SafetensorsDType, bytes: Uint8Array, count: number): SafeTensor['data'] {
+export function decodeData(dtype: SafetensorsDType, bytes: Uint8Array, count: number): SafeTensor['data'] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
     case 'F32': {
@@ -250,7 +248,7 @@ export interface TensorSpec {
 }
 
 /** The 8-byte header length, checked against the file size and the limit. */
-function headerLength(prefix: Uint8Array, fileSize: number, fail: (msg: string) => never): number {
+export function headerLength(prefix: Uint8Array, fileSize: number, fail: (msg: string) => never): number {
   if (fileSize < 8) fail(`file is ${fileSize} bytes, too short for the 8-byte header length`);
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} is over the ${MAX_HEADER_BYTES}-byte limit (a corrupt or non-safetensors file)`);
@@ -360,79 +358,6 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
     tensors[s.name] = { dtype: s.dtype, shape: s.shape, data: decodeData(s.dtype, slice, s.count) };
   }
   return { tensors, metadata };
-}
-
-/** Writes a safetensors file atomically (temporary file, fsync, rename). */
-export function saveSafetensors(
-  path: string,
-  tensors: Parameters<typeof encodeSafetensors>[0],
-  metadata: Record<string, string> = {},
-): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
-}
-
-/**
- * Reads and validates a safetensors file through a file handle: the header first, then each tensor from its
- * offset (no single read of the whole file, so multi-GiB files and shards load; one tensor at a time is in
- * memory besides the results). Errors name the file.
- */
-export function loadSafetensors(path: string): SafetensorsFile {
-  const file = openSafetensors(path);
-  try {
-    const tensors: Record<string, SafeTensor> = {};
-    for (const spec of file.specs) tensors[spec.name] = file.read(spec);
-    return { tensors, metadata: file.metadata };
-  } finally {
-    file.close();
-  }
-}
-
-/** An open safetensors file: its validated header, and tensors read on demand by offset. Close it when done. */
-export interface OpenSafetensors {
-  readonly path: string;
-  readonly specs: readonly TensorSpec[];
-  readonly metadata: Record<string, string>;
-  read(spec: TensorSpec): SafeTensor;
-  close(): void;
-}
-
-export function openSafetensors(path: string): OpenSafetensors {
-  const fail = (msg: string): never => {
-    throw new SafetensorsError(`${path}: ${msg}`);
-  };
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new SafetensorsError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const readAt = (position: number, length: number): Uint8Array => {
-      const buf = new Uint8Array(length);
-      let got = 0;
-      while (got < length) {
-        const n = readSync(fd, buf, got, length - got, position + got);
-        if (n === 0) fail(`file ended at byte ${position + got} while reading ${length} bytes at ${position} (changed while reading?)`);
-        got += n;
-      }
-      return buf;
-    };
-    const headerLen = headerLength(size >= 8 ? readAt(0, 8) : new Uint8Array(8), size, fail);
-    const dataStart = 8 + headerLen;
-    const { specs, metadata } = parseSafetensorsHeader(readAt(8, headerLen), size - dataStart, path);
-    return {
-      path,
-      specs,
-      metadata,
-      read: (spec) => ({ dtype: spec.dtype, shape: spec.shape, data: decodeData(spec.dtype, readAt(dataStart + spec.begin, spec.end - spec.begin), spec.count) }),
-      close: () => closeSync(fd),
-    };
-  } catch (e) {
-    closeSync(fd);
-    if (e instanceof SafetensorsError) throw e;
-    throw new SafetensorsError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
 }
 
 /** Float32Array or Float64Array values of a loaded float tensor (F16/BF16 already decoded to float32). */

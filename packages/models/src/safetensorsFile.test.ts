@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SafetensorsError, decodeSafetensors, encodeSafetensors, floatToBfloat16, floatToHalf, halfToFloat, loadSafetensors, openSafetensors } from './safetensors.js';
+import { SafetensorsError, decodeSafetensors, encodeSafetensors, floatToBfloat16, floatToHalf, halfToFloat } from './safetensors.js';
+import { loadSafetensors, openSafetensors } from './safetensorsFiles.js';
 
 // Properties of the by-offset file reader: it agrees with the in-memory decoder on every file (valid or
 // corrupted: truncated, bit-flipped, with huge header lengths), erroring with a SafetensorsError naming the file

@@ -53,7 +53,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const q3 = reshape(q, [b * h, tq, dh]);
   const k3 = reshape(k, [b * h, tk, dh]);
   const v3 = reshape(v, [b * h, tk, dh]);
-  let scores = reshape(mul(bmm(q3, k3, false, true), scale), [b, h, tq, tk]);
+  // The scale multiplies q [.., Tq, dh] rather than the scores [.., Tq, Tk]: the same product, on Tk/dh× fewer elements.
+  let scores = reshape(bmm(mul(q3, scale), k3, false, true), [b, h, tq, tk]);
   const bias = attentionBias(b, tq, tk, causal, keyMask, q.dtype);
   if (bias) scores = add(scores, bias);
   let probs = softmax(scores, -1);

@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { fastResidentBytes } from '@ganpo/kernels';
 import { describe, expect, it } from 'vitest';
 import { AdamW, Linear, Rng, Tensor, TransformerBlock, crossEntropy, indices, sum } from '../index.js';
 
@@ -11,13 +12,17 @@ import { AdamW, Linear, Rng, Tensor, TransformerBlock, crossEntropy, indices, su
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-/** Collects, lets V8's background sweeper release array-buffer backing stores, and collects again. */
+/**
+ * Collects, lets V8's background sweeper release array-buffer backing stores (and the fast backend's
+ * finalizers return the WebAssembly blocks of collected outputs), and collects again. Counts the JS heap,
+ * typed-array backing stores and the outputs resident in the fast backend's WebAssembly memory.
+ */
 async function settledMemory(): Promise<number> {
   gc();
   await new Promise((r) => setTimeout(r, 20));
   gc();
   const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
+  return m.heapUsed + m.arrayBuffers + fastResidentBytes();
 }
 
 async function growth(steps: number, retain: Tensor[] | null): Promise<number> {

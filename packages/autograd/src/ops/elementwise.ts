@@ -1,6 +1,6 @@
 import { broadcastShapes, getBackend } from '@ganpo/kernels';
 import type { BinaryOp, DType, UnaryOp } from '@ganpo/kernels';
-import { constant, record } from '../engine.js';
+import { constant, isGradEnabled, record } from '../engine.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { lift, liftPair, unbroadcast } from './util.js';
 
@@ -89,6 +89,7 @@ export function gelu(x: Tensor, approximate: 'tanh' | 'none' = 'tanh'): Tensor {
   if (approximate === 'none') {
     // d/dx x·Φ(x) = Φ(x) + x·φ(x)
     return unary('geluErf', x, (g) => {
+      if (!isGradEnabled()) return constant(getBackend().unaryBackward('geluErf', x.data, g.data), x.shape);
       const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
       const pdf = mul(exp(mul(square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
       return mul(g, add(cdf, mul(x, pdf)));
@@ -96,6 +97,8 @@ export function gelu(x: Tensor, approximate: 'tanh' | 'none' = 'tanh'): Tensor {
   }
   // d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x(1 − tanh² u)·u',  u = c(x + 0.044715x³)
   return unary('geluTanh', x, (g) => {
+    // A plain backward: the fused kernel (one pass); a recorded one: the differentiable ops below.
+    if (!isGradEnabled()) return constant(getBackend().unaryBackward('geluTanh', x.data, g.data), x.shape);
     const t = tanh(mul(add(x, mul(mul(square(x), x), GELU_C)), SQRT_2_OVER_PI));
     const du = mul(add(mul(square(x), 3 * GELU_C), 1), SQRT_2_OVER_PI);
     return mul(g, add(mul(add(t, 1), 0.5), mul(mul(mul(x, 0.5), sub(1, square(t))), du)));

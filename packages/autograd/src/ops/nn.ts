@@ -27,7 +27,8 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   return alongAxis(x, axis, 'softmax', (v) => {
     const [rows, cols] = rowsCols(v);
     return record('softmax', getBackend().softmax(v.data, rows, cols), v.shape, [v], (g, y) => [
-      mul(y, sub(g, sum(mul(g, y), -1, true))),
+      // A plain backward uses the fused kernel (one pass, one array); a recorded one the differentiable ops.
+      isGradEnabled() ? mul(y, sub(g, sum(mul(g, y), -1, true))) : constant(getBackend().softmaxBackward(y.data, g.data, rows, cols), v.shape),
     ]);
   });
 }
@@ -56,6 +57,14 @@ export function layerNorm(x: Tensor, gamma: Tensor | null = null, beta: Tensor |
   const statShape = [...x.shape.slice(0, -1), 1];
   return record('layerNorm', res.y, x.shape, inputs, (g) => {
     const recompute = isGradEnabled();
+    if (!recompute) {
+      // A plain backward: one fused kernel from the saved statistics instead of a dozen element-wise ops.
+      const k = getBackend().layerNormBackward(x.data, res.mean, res.rstd, gamma?.data ?? null, g.data, rows, d);
+      const plain: (Tensor | null)[] = [x.requiresGrad ? constant(k.dx, x.shape) : null];
+      if (gamma) plain.push(constant(k.dgamma, gamma.shape));
+      if (beta) plain.push(constant(k.dbeta, beta.shape));
+      return plain;
+    }
     const mu = recompute ? mean(x, -1, true) : constant(res.mean, statShape);
     const centred = sub(x, mu);
     const rstd = recompute ? rsqrt(add(mean(mul(centred, centred), -1, true), eps)) : constant(res.rstd, statShape);

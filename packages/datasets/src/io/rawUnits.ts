@@ -11,13 +11,13 @@ export type RawUnit =
 
 /** Collects the pieces of one unit across chunks; drops them once the unit exceeds the limit. */
 export class UnitAccumulator {
-  private parts: Buffer[] = [];
+  private parts: Uint8Array[] = [];
   private overflow = false;
   size = 0;
 
   constructor(private readonly maxBytes: number) {}
 
-  add(piece: Buffer): void {
+  add(piece: Uint8Array): void {
     if (piece.length === 0) return;
     this.size += piece.length;
     if (this.overflow) return;
@@ -32,10 +32,21 @@ export class UnitAccumulator {
   take(line: number): RawUnit {
     const unit: RawUnit = this.overflow
       ? { kind: 'too_long', line, size: this.size }
-      : { kind: 'unit', line, bytes: this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size) };
+      : { kind: 'unit', line, bytes: this.parts.length === 1 ? this.parts[0] : concatBytes(this.parts, this.size) };
     this.parts = [];
     this.overflow = false;
     this.size = 0;
     return unit;
   }
+}
+
+/** The pieces joined (Buffer.concat without Node's Buffer, so the module also runs in a browser). */
+function concatBytes(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

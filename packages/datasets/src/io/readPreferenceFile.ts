@@ -2,7 +2,10 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { FormatName } from '../formats/rowFormats.js';
+import { DEFAULT_MAX_LINE_BYTES, DEFAULT_PROBE_LINES } from './decodeBytes.js';
 import { FileDecoder, type ReadRecord } from './fileDecoder.js';
+
+export { DEFAULT_MAX_LINE_BYTES, DEFAULT_PROBE_LINES };
 import { fileError } from './lineErrors.js';
 import type { RawUnit } from './rawUnits.js';
 import { splitJsonArray } from './splitJsonArray.js';
@@ -30,8 +33,6 @@ export interface ReadOptions {
   readonly probeLines?: number;
 }
 
-export const DEFAULT_MAX_LINE_BYTES = 128 * 1024 * 1024;
-export const DEFAULT_PROBE_LINES = 10;
 /** File extensions read from a directory of shards. */
 export const SHARD_EXTENSIONS: ReadonlyArray<string> = ['.jsonl', '.ndjson', '.json'];
 

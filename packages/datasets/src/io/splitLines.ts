@@ -5,7 +5,7 @@ import { UnitAccumulator, type RawUnit } from './rawUnits.js';
  * yielded as soon as its newline arrives. A last line without a newline is yielded too; a trailing
  * newline does not make an extra empty line. Carriage returns are left for the parser to strip.
  */
-export async function* splitLines(chunks: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<RawUnit> {
+export async function* splitLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes: number): AsyncGenerator<RawUnit> {
   const acc = new UnitAccumulator(maxLineBytes);
   let line = 1;
   let pendingBytes = false;

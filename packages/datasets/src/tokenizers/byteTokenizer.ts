@@ -1,5 +1,4 @@
-import { byteLevelTokenizerJson } from './byteLevelJson.js';
-import { saveHfTokenizerFiles } from './hfFiles.js';
+import { tokenizerFileWriters } from './fileWriters.js';
 import type { DecodeOptions, SpecialTokenNames, Tokenizer } from './tokenizer.js';
 
 /** Ids 0..255 are the bytes of the UTF-8 encoding; then the special tokens. */
@@ -16,6 +15,10 @@ const SPECIAL_BY_NAME = new Map([
   [BYTE_SPECIAL_TOKENS.eos, BYTE_EOS],
 ]);
 const SPECIAL_PATTERN = /(<pad>|<s>|<\/s>)/;
+
+/** The special tokens with their ids, by id (what the saved Hugging Face files declare). */
+export const byteSpecialTokenIds = (): { id: number; content: string }[] =>
+  [...SPECIAL_BY_NAME].map(([content, id]) => ({ id, content })).sort((a, b) => a.id - b.id);
 
 const encoder = new TextEncoder();
 // Not fatal: decoding what a model generated must not throw on a broken byte sequence.
@@ -53,6 +56,7 @@ export function byteTokenizer(): Tokenizer {
       return text + decoder.decode(bytes.subarray(0, n));
     },
     toJSON: () => ({ kind: 'byte', version: 1 }),
-    saveHfFiles: (dir) => saveHfTokenizerFiles(dir, { tokenizerJson: byteLevelTokenizerJson([...SPECIAL_BY_NAME].map(([content, id]) => ({ id, content })).sort((a, b) => a.id - b.id)), special: BYTE_SPECIAL_TOKENS }),
+    // Writing files is the Node entry's part (byteTokenizerFiles.ts): this module stays browser-safe.
+    saveHfFiles: (dir) => tokenizerFileWriters('byteTokenizer().saveHfFiles').saveByteTokenizerFiles(dir),
   };
 }

@@ -5,12 +5,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, removeTempDirs, tempDir } from '../testFixtures.js';
 import { BYTE_BOS, BYTE_EOS, BYTE_PAD, byteTokenizer } from './byteTokenizer.js';
+import { saveByteTokenizerFiles } from './byteTokenizerFiles.js';
+import { setTokenizerFileWriters } from './fileWriters.js';
 import { hfTokenizerFromJson } from './hfTokenizer.js';
 import { loadHfTokenizer } from './loadHfTokenizer.js';
 import type { Tokenizer } from './tokenizer.js';
 import { tokenizerFromJSON } from './tokenizerFromJson.js';
 
 afterAll(removeTempDirs);
+// What the Node entry point (index.ts) installs: this file imports the modules directly.
+setTokenizerFileWriters({ saveByteTokenizerFiles });
 const right = <A>(e: E.Either<string, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left);
   return e.right;

@@ -1,11 +1,14 @@
 import { cpuBackend } from '../cpu.js';
 import { sizeOf } from '../shape.js';
 import type { Backend, BinaryOp, Buf, LayerNormResult, MatmulSpec, Shape, UnaryOp } from '../types.js';
+import { WASM_OPCODES } from './kernels.wasm.generated.js';
 import { binary32, collapse, type Collapsed, unary32js } from './elementwise.js';
 import { matmul32, matmulBytes } from './matmul.js';
 import { fastThreads, runSplit } from './pool.js';
 import { concatFast, copyStridedFast, indexAddFast, indexSelectFast, padFast, reduceFast } from './strided.js';
-import { getRuntime, runtimeAvailable, runtimeUnavailableReason } from './runtime.js';
+import { getRuntime, outputF32, outputLike, runtimeAvailable, runtimeUnavailableReason } from './runtime.js';
+import { resolveBackend } from '../registry.js';
+import { geluTanhArg, geluTanhSlope, layerNormBackwardWith, softmaxBackwardWith, unaryBackwardWith } from '../fused.js';
 
 /** Elements below which the row and element-wise kernels stay on the main thread (see bench/threshold.mjs). */
 let elementwiseParallelMin = 1 << 15;
@@ -17,10 +20,12 @@ export function setElementwiseParallelThreshold(elements: number): number {
   return old;
 }
 
+/** An op's code is its index in wasm/opcodes.json, the definition kernels.wat is assembled from. */
+const codes = <Op extends string>(ops: readonly string[]): Partial<Record<Op, number>> =>
+  Object.fromEntries(ops.map((op, code) => [op, code])) as Partial<Record<Op, number>>;
+
 /** Binary ops the WebAssembly `binary` export computes (its op codes); pow stays in JavaScript. */
-const WASM_BINARY: Partial<Record<BinaryOp, number>> = {
-  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, eq: 6, ne: 7, lt: 8, le: 9, gt: 10, ge: 11,
-};
+const WASM_BINARY = codes<BinaryOp>(WASM_OPCODES.binary);
 
 /** Whether binary ops of rank <= 2 after collapsing run in WebAssembly (else all in JavaScript). */
 let binaryInWasm = true;
@@ -48,7 +53,7 @@ function binaryWasm(code: number, a: Float32Array, b: Float32Array, c: Collapsed
   rt.reset();
   const A = rt.put(a);
   const B = rt.put(b);
-  const O = rt.alloc(size * 4);
+  const O = rt.output(size * 4);
   const parallel = size >= elementwiseParallelMin;
   if (rows === 1) {
     // one long row: chunks of its elements, in whole vectors
@@ -60,9 +65,7 @@ function binaryWasm(code: number, a: Float32Array, b: Float32Array, c: Collapsed
 }
 
 /** Unary ops computed by the WebAssembly SIMD kernels (op code of the `unary` export). */
-const WASM_UNARY: Partial<Record<UnaryOp, number>> = {
-  exp: 0, sigmoid: 1, tanh: 2, geluTanh: 3, relu: 4, neg: 5, abs: 6, square: 7, sqrt: 8, reciprocal: 9, sign: 10,
-};
+const WASM_UNARY = codes<UnaryOp>(WASM_OPCODES.unary);
 /**
  * Below this many elements the JavaScript loops win over the copies into WebAssembly memory. Only for ops
  * whose JavaScript and WebAssembly results are identical (the exact ones: every wasm binary op, relu, neg,
@@ -94,17 +97,34 @@ function unaryWasm(code: number, x: Float32Array): Float32Array {
   const rt = getRuntime();
   rt.reset();
   const at = rt.put(x);
+  const out = rt.output(x.length * 4);
   // spans in multiples of the kernel's 1024-element blocks; each thread uses its own scratch as `tmp`
-  runSplit(rt, 'unary', [code, at, at], x.length, { parallel: x.length >= elementwiseParallelMin, align: 1024 });
-  return rt.take(at, x.length);
+  runSplit(rt, 'unary', [code, at, out], x.length, { parallel: x.length >= elementwiseParallelMin, align: 1024 });
+  return rt.take(out, x.length);
 }
 
 function rowsKernel(x: Float32Array, rows: number, cols: number, which: 'softmax' | 'log_softmax'): Float32Array {
   const rt = getRuntime();
   rt.reset();
   const at = rt.put(x.length === rows * cols ? x : x.subarray(0, rows * cols));
-  runSplit(rt, which, [at, at, cols], rows, rowSplit(rows, cols));
-  return rt.take(at, rows * cols);
+  const out = rt.output(rows * cols * 4);
+  runSplit(rt, which, [at, out, cols], rows, rowSplit(rows, cols));
+  return rt.take(out, rows * cols);
+}
+
+/**
+ * g ⊙ gelu′(x) (tanh approximation) in three passes: u = geluTanhArg(x), t = tanh(u) by the WebAssembly SIMD
+ * kernel (the one the forward uses; JavaScript's Math.tanh per element was 10 % of the GANPO step), then
+ * geluTanhSlope. Within float32 rounding of the reference kernel, not bit-identical.
+ */
+function geluTanhBackward32(x: Float32Array, g: Float32Array): Float32Array {
+  const n = x.length;
+  const u = outputF32(n);
+  for (let i = 0; i < n; i++) u[i] = geluTanhArg(x[i]);
+  const t = unaryWasm(WASM_UNARY.tanh!, u);
+  const dx = outputF32(n);
+  for (let i = 0; i < n; i++) dx[i] = g[i] * geluTanhSlope(x[i], t[i]);
+  return dx;
 }
 
 /** Out-of-range targets are a caller's bug; the reference backend gives them its NaN. */
@@ -117,18 +137,17 @@ function targetsInRange(t: Int32Array, rows: number, cols: number): boolean {
 /**
  * The fast float32 CPU backend: WebAssembly SIMD kernels (matmul, softmax, logSoftmax, layerNorm,
  * crossEntropy, the common unary ops, broadcasting binary ops), large calls shared with a worker pool, and
- * specialised JavaScript loops for the other element-wise cases. Float64 buffers, and every kernel not listed, go to the reference `cpu` backend
- * unchanged, so gradient checks in float64 are exactly the reference path.
+ * specialised JavaScript loops for the other element-wise cases, all with float32 outputs resident in WebAssembly
+ * memory. Float64 buffers go to the reference `cpu` backend unchanged, so gradient checks in float64 are exactly
+ * the reference path; kernels it does not implement (fill, cast, where, gather, scatterAdd, sort) are the
+ * reference ones through `resolveBackend`.
  */
-export const fastBackend: Backend = {
+export const fastBackend: Backend = resolveBackend({
   name: 'fast',
   describe: () =>
     runtimeUnavailableReason() === null
       ? `WebAssembly SIMD float32 kernels on ${fastThreads()} thread(s); float64 and the other kernels on the reference cpu backend`
       : `reference cpu kernels (WebAssembly SIMD unavailable: ${runtimeUnavailableReason()})`,
-
-  fill: (size, value, dtype) => cpuBackend.fill(size, value, dtype),
-  cast: (x, dtype) => cpuBackend.cast(x, dtype),
 
   unary(op: UnaryOp, x: Buf): Buf {
     if (!isF32(x)) return cpuBackend.unary(op, x);
@@ -149,14 +168,11 @@ export const fastBackend: Backend = {
     return binary32(op, a, b, outShape, c);
   },
 
-  where: (cond, condShape, a, aShape, b, bShape, outShape) => cpuBackend.where(cond, condShape, a, aShape, b, bShape, outShape),
   reduce: (op, x, shape, axes) => (isF32(x) ? reduceFast(op, x, shape, axes) : cpuBackend.reduce(op, x, shape, axes)),
   copyStrided: (x, outShape, strides, offset) =>
     isF32(x) ? copyStridedFast(x, outShape, strides, offset) : cpuBackend.copyStrided(x, outShape, strides, offset),
   pad: (x, shape, before, after, value) => (isF32(x) ? padFast(x, shape, before, after, value) : cpuBackend.pad(x, shape, before, after, value)),
   concat: (xs, shapes, axis) => (xs.every(isF32) ? concatFast(xs, shapes, axis) : cpuBackend.concat(xs, shapes, axis)),
-  gather: (x, shape, axis, indices, indexShape) => cpuBackend.gather(x, shape, axis, indices, indexShape),
-  scatterAdd: (shape, axis, indices, indexShape, src) => cpuBackend.scatterAdd(shape, axis, indices, indexShape, src),
   indexSelect: (x, shape, axis, indices) => (isF32(x) ? indexSelectFast(x, shape, axis, indices) : cpuBackend.indexSelect(x, shape, axis, indices)),
   indexAdd: (shape, axis, indices, src) => (isF32(src) ? indexAddFast(shape, axis, indices, src) : cpuBackend.indexAdd(shape, axis, indices, src)),
 
@@ -184,12 +200,13 @@ export const fastBackend: Backend = {
     const X = rt.put(x.length === rows * cols ? x : x.subarray(0, rows * cols));
     const G = gamma ? rt.put(gamma) : 0;
     const B = beta ? rt.put(beta) : 0;
-    const mean = rt.alloc(rows * 4);
-    const rstd = rt.alloc(rows * 4);
+    const Y = rt.output(rows * cols * 4);
+    const mean = rt.output(rows * 4);
+    const rstd = rt.output(rows * 4);
     const epsAt = rt.alloc(8);
     new Float64Array(rt.memory.buffer, epsAt, 1)[0] = eps;
-    runSplit(rt, 'layer_norm', [X, X, mean, rstd, cols, G, B, epsAt], rows, rowSplit(rows, cols));
-    return { y: rt.take(X, rows * cols), mean: rt.take(mean, rows), rstd: rt.take(rstd, rows) };
+    runSplit(rt, 'layer_norm', [X, Y, mean, rstd, cols, G, B, epsAt], rows, rowSplit(rows, cols));
+    return { y: rt.take(Y, rows * cols), mean: rt.take(mean, rows), rstd: rt.take(rstd, rows) };
   },
 
   /** The wasm softmax, then one JavaScript pass over the fresh result: subtract the target, scale by g. */
@@ -218,10 +235,16 @@ export const fastBackend: Backend = {
     rt.reset();
     const X = rt.put(logits.length === rows * cols ? logits : logits.subarray(0, rows * cols));
     const T = rt.put(targets.length === rows ? targets : targets.subarray(0, rows), 'i32');
-    const out = rt.alloc(rows * 4);
+    const out = rt.output(rows * 4);
     runSplit(rt, 'cross_entropy', [X, T, out, cols], rows, rowSplit(rows, cols));
     return rt.take(out, rows);
   },
 
-  sort: (x, rows, cols, descending) => cpuBackend.sort(x, rows, cols, descending),
-};
+  // The fused backward kernels: the reference loops, with float32 outputs resident in WebAssembly memory.
+  softmaxBackward: (y, g, rows, cols) => softmaxBackwardWith(outputLike, y, g, rows, cols),
+  layerNormBackward: (x, mean, rstd, gamma, g, rows, cols) => layerNormBackwardWith(outputLike, x, mean, rstd, gamma, g, rows, cols),
+  unaryBackward(op, x, g) {
+    if (op !== 'geluTanh' || !isF32(x) || !isF32(g) || x.length < WASM_MIN_ELEMENTS || !fits(x.length * 12)) return unaryBackwardWith(outputLike, op, x, g);
+    return geluTanhBackward32(x, g);
+  },
+});

@@ -1,6 +1,7 @@
 import { UNARY } from '../scalar.js';
 import { broadcastStrides, sizeOf } from '../shape.js';
 import type { BinaryOp, Shape, UnaryOp } from '../types.js';
+import { outputF32 } from './runtime.js';
 
 /*
  * Element-wise kernels in plain JavaScript, for what the WebAssembly kernels do not cover (pow, general
@@ -114,7 +115,7 @@ export function collapse(aShape: Shape, bShape: Shape, outShape: Shape): Collaps
 
 /** Broadcasting binary op in float32 as JavaScript loops over the collapsed iteration space. */
 export function binary32(op: BinaryOp, a: Float32Array, b: Float32Array, outShape: Shape, c: Collapsed): Float32Array {
-  const out = new Float32Array(sizeOf(outShape));
+  const out = outputF32(sizeOf(outShape));
   if (out.length === 0) return out;
   binaryKernel(op)(a, b, out, Int32Array.from(c.dims), Int32Array.from(c.as), Int32Array.from(c.bs), c.dims.length);
   return out;
@@ -130,7 +131,7 @@ export function unary32js(op: UnaryOp, x: Float32Array): Float32Array {
     k = new Function('f', 'return function unary(x, out) { for (let i = 0; i < x.length; i++) out[i] = f(x[i]); };')(UNARY[op]) as Unary32;
     unaryKernels.set(op, k);
   }
-  const out = new Float32Array(x.length);
+  const out = outputF32(x.length);
   k(x, out);
   return out;
 }

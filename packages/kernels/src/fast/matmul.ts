@@ -24,7 +24,7 @@ export function matmulBytes(aLen: number, bLen: number, s: MatmulSpec): number {
 }
 
 /**
- * C = op(A)·op(B) on the WebAssembly kernels: A and B are copied into shared memory, each distinct B is
+ * C = op(A)·op(B) on the WebAssembly kernels: A and B are read in shared memory (copied in unless resident), each distinct B is
  * packed once into 8-column panels, and the rows of C are split over the thread pool when the product
  * is large enough.
  */
@@ -41,7 +41,7 @@ export function matmul32(a: Float32Array, b: Float32Array, s: MatmulSpec): Float
   const panel = Math.ceil(n / 8) * 8 * k * 4;
   const shared = s.bBatchStride === 0 || batch === 1;
   const BP = rt.alloc((shared ? 1 : batch) * panel);
-  const C = rt.alloc(total * 4);
+  const C = rt.output(total * 4);
   const tb = s.transB ? 1 : 0;
   if (shared) x.pack_b(B, k, n, tb, BP);
   else for (let p = 0; p < batch; p++) x.pack_b(B + p * s.bBatchStride * 4, k, n, tb, BP + p * panel);

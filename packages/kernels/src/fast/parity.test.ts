@@ -140,7 +140,7 @@ describe('fast kernels on the worker pool', () => {
   });
 
   it('row and element-wise kernels split over threads give the single-threaded results, bit for bit', () => {
-    const bits = (x: ArrayLike<number> & { buffer: ArrayBufferLike }) => Buffer.from(x.buffer as ArrayBuffer).toString('base64');
+    const bits = (x: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }) => Buffer.from(x.buffer as ArrayBuffer, x.byteOffset, x.byteLength).toString('base64');
     const run = () => {
       const out: string[] = [];
       for (const [rows, cols] of [[7, 33], [64, 260], [3, 5000]]) {
@@ -185,7 +185,7 @@ describe('fast kernels on the worker pool', () => {
     setParallelThreshold(Number.MAX_SAFE_INTEGER);
     const single = fast.matmul(a, b, spec);
     setParallelThreshold(0);
-    expect(Buffer.from(threaded.buffer).equals(Buffer.from(single.buffer))).toBe(true);
+    expect(Buffer.from(threaded.buffer, threaded.byteOffset, threaded.byteLength).equals(Buffer.from(single.buffer, single.byteOffset, single.byteLength))).toBe(true);
   });
 });
 
@@ -461,5 +461,39 @@ describe('float64 stays exactly the reference path', () => {
   it('is registered as "fast" and describes itself', () => {
     expect(fast.name).toBe('fast');
     expect(fast.describe()).toMatch(/WebAssembly SIMD/);
+  });
+});
+
+describe('fast fused backward kernels', () => {
+  // The fast backend runs the reference loops of fused.ts with resident float32 outputs: results must be
+  // the reference backend's on the same float32 inputs, bit for bit (geluTanh's backward uses the SIMD tanh,
+  // so it is held to float32 error bounds against the float64 reference instead).
+  const args = fc.record({ rows: rowsArb, cols: colsArb, seed: fc.integer() });
+  const same = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) =>
+    expect(Buffer.from(Float32Array.from(got).buffer).equals(Buffer.from(Float32Array.from(want).buffer)), what).toBe(true);
+
+  it('softmaxBackward, layerNormBackward and unaryBackward equal the reference kernels (geluTanh: within float32 rounding)', () => {
+    fc.assert(
+      fc.property(args, fc.boolean(), ({ rows, cols, seed }, withGamma) => {
+        const x = data(rows * cols, seed, 3);
+        const g = data(rows * cols, seed ^ 5, 1);
+        const y = cpu.softmax(x, rows, cols);
+        same(fast.softmaxBackward(y, g, rows, cols), cpu.softmaxBackward(y, g, rows, cols), 'softmaxBackward');
+        const gamma = withGamma ? data(cols, seed ^ 7, 2) : null;
+        const ln = cpu.layerNorm(x, rows, cols, gamma, null, 1e-5);
+        const got = fast.layerNormBackward(x, ln.mean, ln.rstd, gamma, g, rows, cols);
+        const want = cpu.layerNormBackward(x, ln.mean, ln.rstd, gamma, g, rows, cols);
+        same(got.dx, want.dx, 'layerNorm dx');
+        same(got.dgamma, want.dgamma, 'layerNorm dgamma');
+        same(got.dbeta, want.dbeta, 'layerNorm dbeta');
+        same(fast.unaryBackward('geluErf', x, g), cpu.unaryBackward('geluErf', x, g), 'geluErf');
+        // geluTanh takes the WebAssembly tanh (as the forward does): float32 rounding of the float64 reference
+        const gt = fast.unaryBackward('geluTanh', x, g);
+        const wantGt = cpu.unaryBackward('geluTanh', f64(x), f64(g));
+        expectClose(gt as Float32Array, wantGt, (i) => 64 * EPS * (Math.abs(g[i]) * (1 + Math.abs(x[i])) + 1e-30), 'geluTanh backward');
+        expect(got.dx).toBeInstanceOf(Float32Array);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -1,5 +1,4 @@
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { type HostedWorker, workerHost } from '../host/workerHost.js';
 import { MAX_THREADS, type Runtime, scratchOf } from './runtime.js';
 
 /*
@@ -16,9 +15,10 @@ import { MAX_THREADS, type Runtime, scratchOf } from './runtime.js';
  * boundaries depend only on the problem, and each output element is computed the same way in any chunk,
  * so results are bit-for-bit the same whichever thread computes what.
  *
- * Workers are created from a source string (`eval: true`) and receive the compiled WebAssembly.Module
- * and the memory through workerData: no file path is resolved, so the same code works from src (vitest)
- * and from tsup's dist. They are unref()'d and never keep the process alive; shutdownPool() ends them.
+ * Workers are started by the platform's worker host (../host: worker_threads in Node, Web Workers in a
+ * browser) from a source string, with the compiled WebAssembly.Module and the memory as `workerData`:
+ * no file path is resolved, so the same code works from src (vitest), tsup's dist and a browser bundle.
+ * shutdownPool() ends them.
  * A worker is offered work only once it has published READY, so while workers boot the main thread
  * simply works alone.
  */
@@ -49,8 +49,6 @@ export const KERNELS = [
 export type KernelName = (typeof KERNELS)[number];
 
 const WORKER_SOURCE = `
-'use strict';
-const { workerData } = require('node:worker_threads');
 const { memory, module, slot, scratch } = workerData;
 const x = new WebAssembly.Instance(module, { env: { memory, log: Math.log } }).exports;
 const fns = [${KERNELS.map((k) => `x.${k}`).join(', ')}];
@@ -91,23 +89,19 @@ for (;;) {
 `;
 
 interface PoolWorker {
-  worker: Worker;
+  worker: HostedWorker;
   slot: number;
   dead: boolean;
 }
 
-/** Threads (main included) the pool is sized to: os.availableParallelism(), capped at MAX_THREADS. */
+/** Threads (main included) the pool is sized to: the worker host's count (os.availableParallelism() in Node), capped at MAX_THREADS. */
 export function defaultThreads(): number {
-  let n = 1;
-  try {
-    n = availableParallelism();
-  } catch {
-    n = 1;
-  }
-  return Math.max(1, Math.min(MAX_THREADS, n));
+  return Math.max(1, Math.min(MAX_THREADS, workerHost().defaultThreads()));
 }
 
-let configuredThreads = defaultThreads();
+/** Set by setFastThreads; until then the host's default, read on first use (the entry point installs the host). */
+let requestedThreads: number | null = null;
+const threadCount = (): number => requestedThreads ?? defaultThreads();
 let workers: PoolWorker[] = [];
 let poolRuntime: Runtime | null = null;
 let callId = 0;
@@ -141,38 +135,35 @@ export const poolStats = (): {
 export function setFastThreads(n: number): void {
   const want = Math.max(1, Math.min(MAX_THREADS, Math.floor(n)));
   if (want < workers.length + 1) void shutdownPool();
-  configuredThreads = want;
+  requestedThreads = want;
 }
 
-export const fastThreads = (): number => configuredThreads;
+export const fastThreads = (): number => threadCount();
 
 function ensurePool(rt: Runtime): void {
   if (poolRuntime !== rt) {
     void shutdownPool();
     poolRuntime = rt;
   }
-  while (workers.length + 1 < configuredThreads) {
+  while (workers.length + 1 < threadCount()) {
     let slot = 1;
     while (slot < MAX_THREADS && liveSlots.has(slot)) slot++;
     if (slot >= MAX_THREADS) return;
     liveSlots.add(slot);
     const ctrl = rt.I32;
     for (let i = 0; i < SLOT; i++) ctrl[slot * SLOT + i] = 0;
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { memory: rt.memory, module: rt.module, slot, scratch: scratchOf(slot) },
-      stdout: false,
-      stderr: false,
-    });
-    const entry: PoolWorker = { worker, slot, dead: false };
-    worker.on('error', () => {
-      entry.dead = true;
-    });
-    worker.on('exit', () => {
-      entry.dead = true;
+    const entry: PoolWorker = { worker: { terminate: async () => 0 }, slot, dead: false };
+    try {
+      entry.worker = workerHost().spawn(WORKER_SOURCE, { memory: rt.memory, module: rt.module, slot, scratch: scratchOf(slot) }, () => {
+        entry.dead = true;
+        liveSlots.delete(slot);
+      });
+    } catch {
+      // The platform cannot start workers here (see the host's singleThreadReason): work on one thread.
       liveSlots.delete(slot);
-    });
-    worker.unref();
+      requestedThreads = 1;
+      return;
+    }
     workers.push(entry);
   }
 }
@@ -183,7 +174,7 @@ function ensurePool(rt: Runtime): void {
  * tests; the engine never needs to await it.
  */
 export async function startPool(rt: Runtime, timeoutMs = 10_000): Promise<number> {
-  if (configuredThreads > 1) ensurePool(rt);
+  if (threadCount() > 1) ensurePool(rt);
   const start = Date.now();
   while (readyWorkers(rt) < workers.filter((w) => !w.dead).length) {
     if (Date.now() - start > timeoutMs) break;
@@ -235,7 +226,7 @@ export function runSplit(
   const scratch = scratchOf(0);
   let ready: PoolWorker[] = [];
   calls++;
-  if (opts.parallel && configuredThreads > 1 && total > opts.align && calls >= skipUntil) {
+  if (opts.parallel && threadCount() > 1 && total > opts.align && calls >= skipUntil) {
     ensurePool(rt);
     const ctrl = rt.I32;
     ready = workers.filter((w) => !w.dead && Atomics.load(ctrl, w.slot * SLOT + READY) === 1);

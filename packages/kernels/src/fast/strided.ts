@@ -1,5 +1,6 @@
 import { contiguousStrides, sizeOf } from '../shape.js';
 import type { Buf, ReduceOp, Shape } from '../types.js';
+import { outputLike } from './runtime.js';
 
 /**
  * Movement and reductions as tight JavaScript loops over the innermost axis: the reference backend visits
@@ -44,9 +45,12 @@ function advance(idx: number[], dims: readonly number[], steps: readonly number[
   return offset;
 }
 
+/** Outputs: float32 resident in WebAssembly memory, float64 fresh; every kernel here writes or fills all of it. */
+const alloc = outputLike;
+
 /** out[i] = x[offset + Σ i_d·strides[d]]: one typed-array copy (or fill) per innermost run where possible. */
 export function copyStridedFast(x: Buf, outShape: Shape, strides: readonly number[], offset: number): Buf {
-  const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(sizeOf(outShape));
+  const out = alloc(x, sizeOf(outShape));
   const { dims, steps } = mergeAxes(outShape, strides);
   const rank = dims.length;
   const inner = dims[rank - 1];
@@ -66,7 +70,7 @@ export function copyStridedFast(x: Buf, outShape: Shape, strides: readonly numbe
 export function reduceFast(op: ReduceOp, x: Buf, shape: Shape, axes: readonly number[]): Buf {
   const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const init = op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
-  const out = new (x.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(sizeOf(outShape)).fill(init);
+  const out = alloc(x, sizeOf(outShape)).fill(init);
   if (x.length === 0) return out;
   const round = x instanceof Float32Array ? Math.fround : (v: number) => v;
   // Walk the input in row-major order, as the reference does: each element goes to the output cell found
@@ -99,7 +103,6 @@ export function reduceFast(op: ReduceOp, x: Buf, shape: Shape, axes: readonly nu
 }
 
 const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
-const alloc = (like: Buf, n: number): Buf => new (like.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(n);
 
 /** index_select: whole slices copied with `set`. */
 export function indexSelectFast(x: Buf, shape: Shape, axis: number, indices: Int32Array): Buf {
@@ -123,7 +126,7 @@ export function indexAddFast(shape: Shape, axis: number, indices: Int32Array, sr
   const inner = product(shape.slice(axis + 1));
   const dim = shape[axis];
   const n = indices.length;
-  const out = alloc(src, sizeOf(shape));
+  const out = alloc(src, sizeOf(shape)).fill(0);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < n; j++) {
       const to = (o * dim + indices[j]) * inner;

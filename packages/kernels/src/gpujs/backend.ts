@@ -1,7 +1,8 @@
 import { cpuBackend } from '../cpu.js';
+import { resolveBackend } from '../registry.js';
 import { broadcastStrides, contiguousStrides, sizeOf } from '../shape.js';
 import type { Backend, BinaryOp, Buf, DType, LayerNormResult, MatmulSpec, ReduceOp, Shape, SortResult, UnaryOp } from '../types.js';
-import { GpujsRuntime, type DeviceOut, type GpujsMode, type GpujsRuntimeOptions, type GpujsStats, type KernelArg } from './runtime.js';
+import { GpujsRuntime, type GpujsActualMode, type DeviceOut, type GpujsMode, type GpujsRuntimeOptions, type GpujsStats, type KernelArg } from './runtime.js';
 import {
   binaryKernel, concatKernel, copyStridedKernel, crossEntropyGradKernel, crossEntropyKernel, gatherKernel, indexAddKernel, indexSelectKernel,
   layerNormApplyKernel, matmulKernel, mergeAxes, padKernel, reduceChunksKernel, reduceKernel, rowGatherKernel, rowMaxKernel,
@@ -19,13 +20,13 @@ export const GPUJS_MAX_ELEMENTS = 2 ** 24;
 const CONCAT_GROUP = 8;
 
 export interface GpujsBackendOptions extends Omit<GpujsRuntimeOptions, 'mode'> {
-  /** gpu.js mode: 'gpu' (gpu.js's automatic choice), 'headlessgl', 'webasm' or 'cpu'. Default 'gpu'. */
+  /** gpu.js mode: 'gpu' (gpu.js's automatic choice), 'headlessgl', 'webgl2' (browser), 'webasm' or 'cpu'. Default 'gpu'. */
   mode?: GpujsMode;
 }
 
 export interface GpujsBackend extends Backend {
   /** The mode asked for and the gpu.js backend actually running the kernels. */
-  readonly mode: { requested: GpujsMode; actual: 'headlessgl' | 'webasm' | 'cpu'; renderer: string | null };
+  readonly mode: { requested: GpujsMode; actual: GpujsActualMode; renderer: string | null };
   /** Counters: compiles, cache hits, evictions, readbacks, uploads avoided by residency, host fallbacks. */
   stats(): GpujsStats & { hostFallbacks: number; float64Calls: number };
   /** Releases every kernel, texture and the GL context. The backend cannot be used afterwards. */
@@ -60,7 +61,8 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
   const runRead = (p: Planned, args: readonly KernelArg[]): Float32Array => rt.read(run(p, args));
   const f32 = (x: Int32Array): Float32Array => Float32Array.from(x);
 
-  const backend: GpujsBackend = {
+  // Kernels it does not implement (the fused backward ones) are the reference ones through resolveBackend.
+  const backend: Omit<GpujsBackend, 'softmaxBackward' | 'layerNormBackward' | 'unaryBackward'> = {
     name: 'gpujs',
     mode: { requested: rt.requested, actual: rt.mode, renderer: rt.renderer },
 
@@ -310,5 +312,5 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
     });
   }
 
-  return backend;
+  return resolveBackend(backend);
 }

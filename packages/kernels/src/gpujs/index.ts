@@ -1,3 +1,4 @@
+import { readEnv } from '../env.js';
 import { registerBackend } from '../registry.js';
 import { gpujsHasRealGpu } from './availability.js';
 import { createGpujsBackend, type GpujsBackend } from './backend.js';
@@ -8,11 +9,12 @@ export type { GpujsBackend, GpujsBackendOptions } from './backend.js';
 export { gpujsAvailability, gpujsHasRealGpu } from './availability.js';
 export type { GpujsAvailability, GpujsModeProbe } from './availability.js';
 export { GPUJS_MODES } from './runtime.js';
+export { createWebgl2Context, webgl2PrecisionProblem, type Webgl2Context } from './webgl2.js';
 export type { GpujsMode, GpujsActualMode, GpujsStats } from './runtime.js';
 
 /** The mode `setBackend('gpujs')` uses: $GANPO_GPUJS_MODE if set (gpu, headlessgl, webasm, cpu), else 'gpu'. */
 export function gpujsModeFromEnv(): GpujsMode {
-  const raw = typeof process !== 'undefined' ? process.env.GANPO_GPUJS_MODE : undefined;
+  const raw = readEnv('GANPO_GPUJS_MODE');
   if (raw === undefined || raw === '') return 'gpu';
   if (!(GPUJS_MODES as readonly string[]).includes(raw)) {
     throw new Error(`GANPO_GPUJS_MODE='${raw}' is not a gpu.js mode (expected one of: ${GPUJS_MODES.join(', ')})`);

@@ -1,12 +1,14 @@
-import { CPUKernel, GPU, HeadlessGLKernel, WebAssemblyKernel } from 'gpu.js';
+import { CPUKernel, GPU, HeadlessGLKernel, WebAssemblyKernel, WebGL2Kernel } from 'gpu.js';
 import type { KernelFunction } from './scalar-sources.js';
+import { createWebgl2Context, webgl2PrecisionProblem } from './webgl2.js';
 
 /** The gpu.js modes this backend can run: gpu.js's automatic choice, or one backend by name. */
-export type GpujsMode = 'gpu' | 'headlessgl' | 'webasm' | 'cpu';
+export type GpujsMode = 'gpu' | 'headlessgl' | 'webgl2' | 'webasm' | 'cpu';
 /** The concrete gpu.js backend a runtime ended up on. */
-export type GpujsActualMode = 'headlessgl' | 'webasm' | 'cpu';
+export type GpujsActualMode = 'headlessgl' | 'webgl2' | 'webasm' | 'cpu';
 
-export const GPUJS_MODES: readonly GpujsMode[] = ['gpu', 'headlessgl', 'webasm', 'cpu'];
+/** `webgl2` is the browser's WebGL2 (see webgl2.ts); the others are what Node offers. */
+export const GPUJS_MODES: readonly GpujsMode[] = ['gpu', 'headlessgl', 'webgl2', 'webasm', 'cpu'];
 
 /** One kernel, fully specialised: gpu.js compiles it once and the runtime caches it by key. */
 export interface KernelSpec {
@@ -163,10 +165,11 @@ export function glRendererString(gl: unknown): string | null {
 /** Software rasterisers: a GL context on one of these computes on the CPU. */
 export const SOFTWARE_RENDERER = /llvmpipe|softpipe|swiftshader|swrast|lavapipe|software|basic render/i;
 
-/** Resolves 'gpu' the way gpu.js does in Node: headless-gl when it works, then WebAssembly, then cpu. */
+/** Resolves 'gpu' the way gpu.js does: headless-gl (Node) or WebGL2 (browser) when it works, then WebAssembly, then cpu. */
 export function resolveMode(mode: GpujsMode): GpujsActualMode {
   if (mode !== 'gpu') return mode;
   if ((HeadlessGLKernel as unknown as { isSupported: boolean }).isSupported) return 'headlessgl';
+  if ((WebGL2Kernel as unknown as { isSupported: boolean }).isSupported) return 'webgl2';
   if ((WebAssemblyKernel as unknown as { isSupported: boolean }).isSupported) return 'webasm';
   return 'cpu';
 }
@@ -206,11 +209,23 @@ export class GpujsRuntime {
   constructor(options: GpujsRuntimeOptions) {
     this.requested = options.mode;
     this.mode = resolveMode(options.mode);
-    this.isGL = this.mode === 'headlessgl';
+    this.isGL = this.mode === 'headlessgl' || this.mode === 'webgl2';
     this.maxKernels = options.maxKernels ?? 256;
     this.maxKernelBytes = options.maxKernelBytes ?? 512 * 2 ** 20;
     this.residentBudget = this.isGL ? options.residentBytes ?? 256 * 2 ** 20 : 0;
     this.verify = options.verifyResident ?? true;
+    if (this.mode === 'webgl2') {
+      // One context for every kernel (textures only pass between kernels of one context), checked for
+      // float32 precision first: a GPU that fails it is refused here, and the caller falls back.
+      const { context, error } = createWebgl2Context();
+      if (!context) throw new Error(`gpujs: webgl2 mode unavailable: ${error}`);
+      const problem = webgl2PrecisionProblem();
+      if (problem) throw new Error(`gpujs: webgl2 mode refused: ${problem}`);
+      this.gl = context.gl;
+      this.gpu = new GPU({ mode: 'webgl2', canvas: context.canvas, context: context.gl } as never);
+      this.renderer = context.renderer;
+      return;
+    }
     this.gpu = new GPU({ mode: this.mode });
     if (this.isGL) {
       // gpu.js gives every kernel its own GL context unless the GPU instance holds one; textures only
@@ -321,8 +336,9 @@ export class GpujsRuntime {
     for (const entry of [...this.kernels.values()]) this.destroyKernel(entry);
     this.kernels.clear();
     if (this.gl) {
-      const ext = (this.gl as { getExtension(n: string): { destroy?: () => void } | null }).getExtension('STACKGL_destroy_context');
+      const ext = (this.gl as { getExtension(n: string): { destroy?: () => void; loseContext?: () => void } | null }).getExtension(this.mode === 'webgl2' ? 'WEBGL_lose_context' : 'STACKGL_destroy_context');
       ext?.destroy?.();
+      ext?.loseContext?.();
       this.gl = null;
     }
     this.destroyed = true;
