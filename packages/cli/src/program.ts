@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerExperimentCommand } from './commands/experiment.js';
 import { addConfigFlags } from './config/flags.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
 import { type CliIo, processIo, reportError } from './util/io.js';
@@ -253,6 +254,7 @@ Start with:
       return (flags: unknown) => m.reportCommand(flags as never, io);
     }));
 
+  registerExperimentCommand(program, io, setExit);
   return program;
 }
 

@@ -55,5 +55,7 @@ export type { TaskPair, TaskPairMeta, TaskDemonstration, TaskDemonstrationMeta }
 export { flipPreferenceLabels, labelNoiseCount } from './task/labelNoise.js';
 export { embeddedTask } from './task/embeddedTask.js';
 export type { EmbeddedTask } from './task/embeddedTask.js';
+export { shiftedSplit, inverseTaskMix } from './task/shiftedSplit.js';
+export type { ShiftOptions, ShiftedSplit } from './task/shiftedSplit.js';
 export { resolveEmbeddedTaskOptions } from './task/embeddedTaskOptions.js';
 export type { EmbeddedTaskOptions, ResolvedEmbeddedTaskOptions, LengthRange } from './task/embeddedTaskOptions.js';
