@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Rng, type Tensor, noGrad, randn, slice } from '@ganpo/autograd';
 import { describe, expect, it } from 'vitest';
 import { MlpDiscriminator, TransformerDiscriminator, spectralLayers } from './discriminators.js';
-import { createGanpoState, discriminatorStep } from './ganpo.js';
+import { Ganpo } from './ganpo.js';
 import { prefixMask, randomPairLatents } from './testing/fixtures.js';
 
 /** σ_max of an [n, m] row-major matrix: √ of the top eigenvalue of AᵀA by power iteration (float64, many steps). */
@@ -130,8 +130,8 @@ describe('spectral normalisation keeps σ_max of every normalised weight at 1 af
   });
 
   it('and stays there while the discriminators train', () => {
-    let state = createGanpoState({ discLr: 1e-2, width: 16, heads: 2, dropout: 0, seed: 4 }, { latentDim: 5 });
-    for (let i = 0; i < 25; i++) state = discriminatorStep(state, randomPairLatents({ b: 4, tChosen: 5, tRejected: 4, d: 5, seed: i, shift: { refChosen: 1 } })).state;
+    const state = Ganpo.create({ discLr: 1e-2, width: 16, heads: 2, dropout: 0, seed: 4 }, { latentDim: 5 });
+    for (let i = 0; i < 25; i++) state.discriminatorStep(randomPairLatents({ b: 4, tChosen: 5, tRejected: 4, d: 5, seed: i, shift: { refChosen: 1 } }));
     for (const disc of [state.chosen, state.rejected!]) {
       for (const layer of spectralLayers(disc)) expect(Math.abs(sigmaOf(noGrad(() => layer.normalizedWeight())) - 1)).toBeLessThan(2e-2);
     }

@@ -20,7 +20,7 @@ import { type Pooling, type PoolingMasks, poolLatents } from './pooling.js';
 /**
  * A critic over latent sequences: latents [B, T, d] (with masks) → one real-valued score (a logit) per sequence [B].
  * `train()` / `eval()` switch dropout (and spectral normalisation's power iteration) on and off; `freeze()`
- * removes parameter gradients (the policy step uses frozen discriminators, see `ganpoTerm`).
+ * removes parameter gradients (the policy step uses frozen discriminators, see `Ganpo.term`).
  */
 export abstract class Discriminator extends Module {
   abstract readonly inputDim: number;

@@ -2,17 +2,11 @@ import { Rng, Tensor, cosineWithWarmup, gradcheck, noGrad, randn, tensor } from 
 import { contramap, getObjectiveMonoid, metricValues, preferenceLoss, type PairLogps } from '@ganpo/objectives';
 import { describe, expect, it } from 'vitest';
 import { type GanpoConfigInput, ganpoConfig } from './config.js';
-import {
-  type GanpoState,
-  createGanpoState,
-  discriminatorStep,
-  ganpoStateDict,
-  ganpoTerm,
-  loadGanpoState,
-  scoreSets,
-} from './ganpo.js';
+import { Ganpo, type GanpoTermOptions } from './ganpo.js';
+import { scoreSets } from './sides.js';
+import { ganpoStateDict, loadGanpoState } from './state.js';
 import type { PairLatents } from './latents.js';
-import { bceWithLogits, quadDiscriminatorLoss } from './losses.js';
+import { bceWithLogits, ganpoGeneratorLoss, quadDiscriminatorLoss } from './losses.js';
 import { updateMeans } from './means.js';
 import { randomPairLatents } from './testing/fixtures.js';
 
@@ -20,7 +14,10 @@ const D = 6;
 const base: GanpoConfigInput = { policyLr: 2e-3, width: 8, heads: 2, discLayers: 1, dropout: 0, seed: 7 };
 const batch = (seed: number, extra: Partial<Parameters<typeof randomPairLatents>[0]> = {}) =>
   randomPairLatents({ b: 4, tChosen: 5, tRejected: 4, d: D, seed, shift: { refChosen: 0.5, refRejected: -0.5 }, ...extra });
-const run = (state: GanpoState, seeds: number[]) => {
+/** One discriminator step of `g` (which it changes in place), with its metrics. */
+const discriminatorStep = (g: Ganpo, x: PairLatents | PairLatents[]) => ({ state: g, metrics: g.discriminatorStep(x) });
+const ganpoTerm = (g: Ganpo, options?: GanpoTermOptions) => g.term(options);
+const run = (state: Ganpo, seeds: number[]) => {
   let s = state;
   const metrics: Record<string, number>[] = [];
   for (const seed of seeds) {
@@ -30,36 +27,36 @@ const run = (state: GanpoState, seeds: number[]) => {
   }
   return { state: s, metrics };
 };
-const params = (s: GanpoState) => [...s.chosen.parameters(), ...(s.rejected?.parameters() ?? [])].map((p) => p.toFlat());
+const params = (s: Ganpo) => [...s.chosen.parameters(), ...(s.rejected?.parameters() ?? [])].map((p) => p.toFlat());
 /** A deep copy through the checkpoint format (JSON for the metadata, copied tensors). */
-const clone = (s: GanpoState) => {
+const clone = (s: Ganpo) => {
   const sd = ganpoStateDict(s);
   return loadGanpoState({ tensors: sd.tensors, meta: JSON.parse(JSON.stringify(sd.meta)) });
 };
 
-describe('createGanpoState', () => {
+describe('Ganpo.create', () => {
   it('two discriminators in evaluation mode, no means yet, the discriminator lr = policy lr / 2', () => {
-    const s = createGanpoState(base, { latentDim: D });
+    const s = Ganpo.create(base, { latentDim: D });
     expect(s.chosen.training).toBe(false);
     expect(s.rejected).toBeDefined();
     expect(s.means).toBeUndefined();
     expect(s.step).toBe(0);
-    expect(s.optimizers.chosen.lr).toBe(1e-3);
-    expect(Object.isFrozen(s)).toBe(true);
-    expect(createGanpoState({ ...base, twoDiscriminators: false }, { latentDim: D }).rejected).toBeUndefined();
-    expect(() => createGanpoState({}, { latentDim: D })).toThrow(/policyLr/);
-    expect(() => createGanpoState({ ...base, pooling: 'nope' } as never, { latentDim: D })).toThrow(/pooling/);
+    expect(s.side('chosen')!.optimizer.lr).toBe(1e-3);
+    expect(s.sides.map((x) => x.spec.name)).toEqual(['chosen', 'rejected']);
+    expect(Ganpo.create({ ...base, twoDiscriminators: false }, { latentDim: D }).rejected).toBeUndefined();
+    expect(() => Ganpo.create({}, { latentDim: D })).toThrow(/policyLr/);
+    expect(() => Ganpo.create({ ...base, pooling: 'nope' } as never, { latentDim: D })).toThrow(/pooling/);
   });
 });
 
 describe('discriminatorStep', () => {
   it('updates the means with this batch’s scores BEFORE forming L_Cw and L_Cl, then one AdamW step each (docs/method.md §5)', () => {
-    const s1 = run(createGanpoState(base, { latentDim: D }), [1]).state;
+    const s1 = run(Ganpo.create(base, { latentDim: D }), [1]).state;
     const x = batch(2);
     const twin = clone(s1);
     const { state: s2, metrics } = discriminatorStep(s1, x);
     // Replay by hand on the twin: scores in training mode, means updated, the quad loss on the UPDATED means.
-    for (const [side, disc, opt] of [['chosen', twin.chosen, twin.optimizers.chosen], ['rejected', twin.rejected!, twin.optimizers.rejected!]] as const) {
+    for (const [side, disc, opt] of [['chosen', twin.chosen, twin.side('chosen')!.optimizer], ['rejected', twin.rejected!, twin.side('rejected')!.optimizer]] as const) {
       disc.train();
       const sets =
         side === 'chosen'
@@ -67,7 +64,7 @@ describe('discriminatorStep', () => {
           : [{ latents: x.refRejected, mask: x.maskRejected }, { latents: x.policyRejected, mask: x.maskRejected }, { latents: x.refChosen, mask: x.maskChosen }];
       const [real, policy, opposite] = scoreSets(disc, sets);
       const mean = (t: Tensor) => noGrad(() => t.mean().item());
-      const prev = side === 'chosen' ? s1.means!.chosen : s1.means!.rejected!;
+      const prev = side === 'chosen' ? twin.means!.chosen : twin.means!.rejected!;
       const batchMeans =
         side === 'chosen'
           ? { refChosen: mean(real), policyChosen: mean(policy), refRejected: mean(opposite) }
@@ -89,11 +86,10 @@ describe('discriminatorStep', () => {
     }
     expect(params(s2)).toEqual(params(twin));
     expect(s2.step).toBe(2);
-    expect(s1.step).toBe(1); // the old state object is unchanged
   });
 
   it('the first batch initialises the EMA means with its own means; reports the documented metrics', () => {
-    const s0 = createGanpoState(base, { latentDim: D });
+    const s0 = Ganpo.create(base, { latentDim: D });
     const twin = clone(s0);
     const { state, metrics } = discriminatorStep(s0, batch(3));
     twin.chosen.train();
@@ -112,20 +108,24 @@ describe('discriminatorStep', () => {
   });
 
   it("'batch' means give exactly the run of 'ema' with μ = 0", () => {
-    const a = run(createGanpoState({ ...base, means: 'batch' }, { latentDim: D }), [1, 2, 3]);
-    const b = run(createGanpoState({ ...base, means: 'ema', momentum: 0 }, { latentDim: D }), [1, 2, 3]);
+    const a = run(Ganpo.create({ ...base, means: 'batch' }, { latentDim: D }), [1, 2, 3]);
+    const b = run(Ganpo.create({ ...base, means: 'ema', momentum: 0 }, { latentDim: D }), [1, 2, 3]);
     expect(a.metrics).toEqual(b.metrics);
     expect(params(a.state)).toEqual(params(b.state));
-    const c = run(createGanpoState({ ...base, means: 'ema', momentum: 0.9 }, { latentDim: D }), [1, 2, 3]);
+    const c = run(Ganpo.create({ ...base, means: 'ema', momentum: 0.9 }, { latentDim: D }), [1, 2, 3]);
     expect(c.metrics[2]['ganpo/d_loss_chosen']).not.toBe(a.metrics[2]['ganpo/d_loss_chosen']);
   });
 
   it('mirror symmetry: swapping the roles of chosen and rejected maps L_Cw onto L_Cl (and C_w’s update onto C_l’s)', () => {
     const cfg = { ...base, dropout: 0.2 };
-    const a = createGanpoState(cfg, { latentDim: D });
-    const b0 = createGanpoState(cfg, { latentDim: D });
-    // The same two networks with their roles exchanged.
-    const b: GanpoState = { ...b0, chosen: b0.rejected!, rejected: b0.chosen, optimizers: { chosen: b0.optimizers.rejected!, rejected: b0.optimizers.chosen } };
+    const a = Ganpo.create(cfg, { latentDim: D });
+    // The same two networks with their roles exchanged (through the state dict: chosen.* ↔ rejected.*).
+    const sd = ganpoStateDict(Ganpo.create(cfg, { latentDim: D }));
+    const other = (k: string) => k.replace(/^(optim\.)?(chosen|rejected)\./, (_m, o: string | undefined, side: string) => `${o ?? ''}${side === 'chosen' ? 'rejected' : 'chosen'}.`);
+    const b = loadGanpoState({
+      tensors: Object.fromEntries(Object.entries(sd.tensors).map(([k, t]) => [other(k), t])),
+      meta: { ...sd.meta, optimizers: { chosen: sd.meta.optimizers.rejected, rejected: sd.meta.optimizers.chosen }, rngs: { chosen: sd.meta.rngs.rejected, rejected: sd.meta.rngs.chosen } },
+    });
     const swap = (x: PairLatents): PairLatents => ({
       policyChosen: x.policyRejected, policyRejected: x.policyChosen, refChosen: x.refRejected, refRejected: x.refChosen,
       maskChosen: x.maskRejected, maskRejected: x.maskChosen,
@@ -147,18 +147,18 @@ describe('discriminatorStep', () => {
   });
 
   it('k discriminator steps per policy step; the latents it gets are detached', () => {
-    const s = createGanpoState({ ...base, discSteps: 3 }, { latentDim: D });
+    const s = Ganpo.create({ ...base, discSteps: 3 }, { latentDim: D });
     const x = batch(1);
     const pc = x.policyChosen.detach().requireGrad();
     const { state } = discriminatorStep(s, { ...x, policyChosen: pc });
-    expect(state.optimizers.chosen.stepCount).toBe(3);
+    expect(state.side('chosen')!.optimizer.stepCount).toBe(3);
     expect(state.step).toBe(1);
     expect(pc.grad).toBeNull();
   });
 
   it('the cosine schedule follows the policy steps (not the inner discriminator steps)', () => {
     const cfg = { ...base, discSteps: 2, schedule: 'cosine', warmupSteps: 2, totalSteps: 6 } as const;
-    const { metrics } = run(createGanpoState(cfg, { latentDim: D }), [1, 2, 3, 4]);
+    const { metrics } = run(Ganpo.create(cfg, { latentDim: D }), [1, 2, 3, 4]);
     const expected = cosineWithWarmup({ lr: 1e-3, warmupSteps: 2, totalSteps: 6 });
     expect(metrics.map((m) => m['ganpo/disc_lr'])).toEqual([0, 1, 2, 3].map(expected));
   });
@@ -178,7 +178,7 @@ describe('discriminatorStep', () => {
       [{ pooling: 'completion' }, []],
     ];
     for (const [extra, keys] of cases) {
-      const { state, metrics } = run(createGanpoState({ ...base, ...extra }, { latentDim: D }), [1, 2]);
+      const { state, metrics } = run(Ganpo.create({ ...base, ...extra }, { latentDim: D }), [1, 2]);
       for (const k of keys) expect(Number.isFinite(metrics[1][k]), `${JSON.stringify(extra)} ${k}`).toBe(true);
       for (const [k, v] of Object.entries(metrics[1])) expect(Number.isFinite(v), `${JSON.stringify(extra)} ${k}`).toBe(true);
       if (extra.twoDiscriminators === false) {
@@ -192,24 +192,41 @@ describe('discriminatorStep', () => {
       term.loss.backward();
       expect(pc.grad!.toFlat().some((g) => g !== 0), JSON.stringify(extra)).toBe(true);
     }
-    expect(run(createGanpoState({ ...base, instanceNoise: { sigma0: 0.5, annealSteps: 4 } }, { latentDim: D }), [1, 2, 3]).metrics.map((m) => m['ganpo/noise_sigma'])).toEqual([0.5, 0.375, 0.25]);
+    expect(run(Ganpo.create({ ...base, instanceNoise: { sigma0: 0.5, annealSteps: 4 } }, { latentDim: D }), [1, 2, 3]).metrics.map((m) => m['ganpo/noise_sigma'])).toEqual([0.5, 0.375, 0.25]);
   });
 
   it('rejects inconsistent latents with a message naming the problem', () => {
-    const s = createGanpoState(base, { latentDim: D });
+    const s = Ganpo.create(base, { latentDim: D });
     const x = batch(1);
     expect(() => discriminatorStep(s, { ...x, refChosen: x.refRejected })).toThrow(/ref chosen latents .* differ/);
     expect(() => discriminatorStep(s, batch(1, { d: 5 }))).toThrow(/width 5/);
-    const c = createGanpoState({ ...base, pooling: 'completion' }, { latentDim: D });
+    const c = Ganpo.create({ ...base, pooling: 'completion' }, { latentDim: D });
     expect(() => discriminatorStep(c, { ...x, completionMaskChosen: undefined })).toThrow(/completion masks/);
   });
 });
 
 describe('ganpoTerm', () => {
-  const trained = () => run(createGanpoState({ ...base, dropout: 0.2 }, { latentDim: D }), [1, 2]).state;
+  it("'batch' means: m(R) is this batch's mean score under the critic as updated, not the pre-update batch mean", () => {
+    const s = Ganpo.create({ ...base, means: 'batch', twoDiscriminators: false }, { latentDim: D });
+    run(s, [1]);
+    const x = batch(2);
+    s.discriminatorStep(x);
+    const term = s.term()(x);
+    const scoreOf = (latents: Tensor) => noGrad(() => {
+      s.chosen.eval();
+      return scoreSets(s.chosen, [{ latents, mask: x.maskChosen }])[0];
+    });
+    const updatedMean = noGrad(() => scoreOf(x.refChosen).mean().item());
+    const expected = noGrad(() => ganpoGeneratorLoss({ policy: scoreOf(x.policyChosen), meanReal: updatedMean }).item());
+    expect(term.metrics['ganpo/g_loss'] as number).toBeCloseTo(expected, 6);
+    // The pre-update batch mean (what the critic's own loss used) is another number, so this is not vacuous.
+    expect(s.means!.chosen.refChosen).not.toBeCloseTo(updatedMean, 6);
+  });
+
+  const trained = () => run(Ganpo.create({ ...base, dropout: 0.2 }, { latentDim: D }), [1, 2]).state;
 
   it('needs the means of a discriminator step first', () => {
-    expect(() => ganpoTerm(createGanpoState(base, { latentDim: D }))(batch(1))).toThrow(/discriminatorStep/);
+    expect(() => ganpoTerm(Ganpo.create(base, { latentDim: D }))(batch(1))).toThrow(/discriminatorStep/);
   });
 
   it('is λ·½[ℓ(C_w(P_w) − m_w(R_w), 1) + ℓ(C_l(P_l) − m_l(R_l), 1)] with frozen discriminators in evaluation mode', () => {
@@ -244,7 +261,7 @@ describe('ganpoTerm', () => {
   });
 
   it('with one discriminator only the chosen side enters', () => {
-    const s = run(createGanpoState({ ...base, twoDiscriminators: false }, { latentDim: D }), [1]).state;
+    const s = run(Ganpo.create({ ...base, twoDiscriminators: false }, { latentDim: D }), [1]).state;
     const x = batch(6);
     const pl = x.policyRejected.detach().requireGrad();
     const term = ganpoTerm(s)({ ...x, policyRejected: pl });
@@ -256,7 +273,7 @@ describe('ganpoTerm', () => {
 
   it('gradcheck end to end: latents → discriminator → L_adv (float64; transformer and MLP)', () => {
     for (const architecture of ['transformer', 'mlp'] as const) {
-      const s = run(createGanpoState({ ...base, architecture, dtype: 'float64', width: 4, heads: 2 }, { latentDim: 3 }), []).state;
+      const s = run(Ganpo.create({ ...base, architecture, dtype: 'float64', width: 4, heads: 2 }, { latentDim: 3 }), []).state;
       const x = randomPairLatents({ b: 2, tChosen: 3, tRejected: 2, d: 3, seed: 4, dtype: 'float64' });
       const s1 = discriminatorStep(s, x).state;
       const f = (pc: Tensor, pl: Tensor) => ganpoTerm(s1, { lambda: 0.7 })({ ...x, policyChosen: pc, policyRejected: pl }).loss;
@@ -295,7 +312,7 @@ describe('composition with the objectives package', () => {
 
   for (const [name, loss] of [['DPO', preferenceLoss('sigmoid', { beta: 0.1 })], ['SimPO', preferenceLoss('simpo', { beta: 2, gamma: 0.5 })]] as const) {
     it(`${name} + GANPO through the objectives monoid: one loss, merged metrics, gradients to log-probs and latents`, () => {
-      const { state } = discriminatorStep(createGanpoState(base, { latentDim: D }), batch(1));
+      const { state } = discriminatorStep(Ganpo.create(base, { latentDim: D }), batch(1));
       const M = getObjectiveMonoid<StepInput>();
       const total = M.concat(
         contramap((s: StepInput) => s.logps, loss),
@@ -320,8 +337,8 @@ describe('composition with the objectives package', () => {
 describe('checkpoints', () => {
   it('ganpoStateDict / loadGanpoState resume bit for bit (dropout streams, instance noise, AdamW moments, means)', () => {
     const cfg: GanpoConfigInput = { ...base, dropout: 0.2, instanceNoise: { sigma0: 0.3, annealSteps: 10 }, r1: 1 };
-    const straight = run(createGanpoState(cfg, { latentDim: D }), [1, 2, 3, 4]);
-    const firstHalf = run(createGanpoState(cfg, { latentDim: D }), [1, 2]);
+    const straight = run(Ganpo.create(cfg, { latentDim: D }), [1, 2, 3, 4]);
+    const firstHalf = run(Ganpo.create(cfg, { latentDim: D }), [1, 2]);
     const sd = ganpoStateDict(firstHalf.state);
     expect(Object.keys(sd.tensors)).toContain('chosen.inputProj.u');
     expect(Object.keys(sd.tensors)).toContain('optim.rejected.head1.weight.v');
@@ -342,7 +359,7 @@ describe('checkpoints', () => {
   });
 
   it('rejects a state dict with missing or unexpected entries', () => {
-    const sd = ganpoStateDict(run(createGanpoState(base, { latentDim: D }), [1]).state);
+    const sd = ganpoStateDict(run(Ganpo.create(base, { latentDim: D }), [1]).state);
     const { ['optim.chosen.head1.bias.m']: _drop, ...missing } = sd.tensors;
     expect(() => loadGanpoState({ ...sd, tensors: missing })).toThrow(/missing optim.chosen.head1.bias.m/);
     expect(() => loadGanpoState({ ...sd, tensors: { ...sd.tensors, stray: Tensor.zeros([1]) } })).toThrow(/unexpected tensors stray/);

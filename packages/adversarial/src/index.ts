@@ -56,19 +56,13 @@ export {
   DTypeCodec,
 } from './config.js';
 export {
-  type GanpoState,
-  type CreateGanpoStateOptions,
-  createGanpoState,
+  Ganpo,
+  type GanpoSide,
+  type CreateGanpoOptions,
   createDiscriminator,
   discLearningRate,
-  scoreSets,
-  withFrozen,
   discriminatorLoss,
-  discriminatorStep,
   type GanpoTermOptions,
-  ganpoTerm,
-  type GanpoStateMeta,
-  type GanpoStateDict,
-  ganpoStateDict,
-  loadGanpoState,
 } from './ganpo.js';
+export { type SideName, type SideSpec, type Quad, SIDES, scoreSets, scoreQuads, withFrozen } from './sides.js';
+export { type GanpoStateMeta, type GanpoStateDict, ganpoStateDict, loadGanpoState } from './state.js';

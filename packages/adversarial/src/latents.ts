@@ -4,7 +4,7 @@ import { type Tensor, cast } from '@ganpo/autograd';
  * The four latent sets of one batch of preference pairs (docs/method.md §2), with their masks.
  *
  * - `policyChosen` P_w, `policyRejected` P_l: last-layer hidden states of the policy on (x, y_w) and (x, y_l),
- *   [B, T, d], WITH gradient to the policy parameters (ganpoTerm backpropagates through them).
+ *   [B, T, d], WITH gradient to the policy parameters (`Ganpo.term` backpropagates through them).
  * - `refChosen` R_w, `refRejected` R_l: the same under the frozen reference model, without gradient.
  * - `maskChosen`, `maskRejected`: [B, T], 1 for a real token (prompt or completion), 0 for padding. The chosen
  *   sets share `maskChosen` (same token sequences), the rejected ones `maskRejected`. T may differ between the

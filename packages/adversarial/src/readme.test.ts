@@ -2,7 +2,7 @@ import { AdamW, type Optimizer, Rng, type Tensor, matmul, mean, noGrad, ones, ra
 import { contramap, getObjectiveMonoid, metricValues, preferenceLoss, type PairLogps } from '@ganpo/objectives';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createGanpoState, discriminatorStep, ganpoTerm, type PairLatents } from './index.js';
+import { Ganpo, type PairLatents } from './index.js';
 
 // The README's "DPO + GANPO in ten lines", verbatim between the markers, driven by a toy policy.
 describe('README example', () => {
@@ -10,11 +10,11 @@ describe('README example', () => {
     // ---- README begin
     type Step = { logps: PairLogps; latents: PairLatents };
     const dpo = contramap((s: Step) => s.logps, preferenceLoss('sigmoid', { beta: 0.1 }));
-    let ganpo = createGanpoState({ policyLr: 1e-4, lambda: 1 }, { latentDim: 64 }); // discriminators train at lr/2
+    const ganpo = Ganpo.create({ policyLr: 1e-4, lambda: 1 }, { latentDim: 64 }); // discriminators train at lr/2
 
     function trainStep(step: Step, policyOptimizer: Optimizer) {
-      ganpo = discriminatorStep(ganpo, step.latents).state; // §5.3: means, L_Cw, L_Cl, one AdamW step each
-      const total = getObjectiveMonoid<Step>().concat(dpo, contramap((s: Step) => s.latents, ganpoTerm(ganpo)));
+      ganpo.discriminatorStep(step.latents); // §5.3: means, L_Cw, L_Cl, one AdamW step each
+      const total = getObjectiveMonoid<Step>().concat(dpo, contramap((s: Step) => s.latents, ganpo.term()));
       const { loss, metrics } = total(step); // L_DPO + λ·L_adv; metrics: rewards/*, logps/*, ganpo/*
       policyOptimizer.zeroGrad(); loss.backward(); policyOptimizer.step();
       return metrics; // (not in the README)

@@ -14,10 +14,18 @@ export interface Node {
   readonly vjp: (g: Tensor) => readonly (Tensor | null)[];
 }
 
-let gradEnabled = true;
-let anomalyMode = false;
+/**
+ * Recording flags, one set per process: kept on globalThis under a registered symbol so that the ESM and CJS
+ * builds of this package, loaded side by side, agree on whether recording is on (noGrad in one holds in the other).
+ */
+interface TapeFlags {
+  gradEnabled: boolean;
+  anomalyMode: boolean;
+}
+const TAPE_KEY = Symbol.for('@ganpo/autograd/tape');
+const flags: TapeFlags = ((globalThis as Record<symbol, TapeFlags | undefined>)[TAPE_KEY] ??= { gradEnabled: true, anomalyMode: false });
 
-export const isGradEnabled = (): boolean => gradEnabled;
+export const isGradEnabled = (): boolean => flags.gradEnabled;
 
 /** Runs `fn` without recording: outputs carry no gradient (inference, reference models, EMA updates). */
 export function noGrad<T>(fn: () => T): T {
@@ -25,28 +33,28 @@ export function noGrad<T>(fn: () => T): T {
 }
 
 export function withGradEnabled<T>(enabled: boolean, fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = enabled;
+  const previous = flags.gradEnabled;
+  flags.gradEnabled = enabled;
   try {
     return fn();
   } finally {
-    gradEnabled = previous;
+    flags.gradEnabled = previous;
   }
 }
 
 /** Anomaly mode: every op output and every gradient is checked, and the first NaN or Inf throws naming the op. */
 export function setAnomalyMode(enabled: boolean): void {
-  anomalyMode = enabled;
+  flags.anomalyMode = enabled;
 }
-export const isAnomalyMode = (): boolean => anomalyMode;
+export const isAnomalyMode = (): boolean => flags.anomalyMode;
 
 export function withAnomalyMode<T>(fn: () => T): T {
-  const previous = anomalyMode;
-  anomalyMode = true;
+  const previous = flags.anomalyMode;
+  flags.anomalyMode = true;
   try {
     return fn();
   } finally {
-    anomalyMode = previous;
+    flags.anomalyMode = previous;
   }
 }
 
@@ -78,8 +86,8 @@ export function record(
   inputs: readonly Tensor[],
   vjp: (g: Tensor, out: Tensor) => readonly (Tensor | null)[],
 ): Tensor {
-  if (anomalyMode) checkFinite('forward', op, data, inputs);
-  const needsGrad = gradEnabled && inputs.some((t) => t.requiresGrad);
+  if (flags.anomalyMode) checkFinite('forward', op, data, inputs);
+  const needsGrad = flags.gradEnabled && inputs.some((t) => t.requiresGrad);
   if (!needsGrad) return new Tensor(data, shape, null);
   const node: { op: string; inputs: readonly Tensor[]; vjp: (g: Tensor) => readonly (Tensor | null)[] } = {
     op,
@@ -184,7 +192,7 @@ function accumulateGradients(
       t.node.inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (!gi || !input.requiresGrad) return;
-        if (anomalyMode) checkFinite(`backward (gradient for input ${i})`, t.node!.op, gi.data, t.node!.inputs);
+        if (flags.anomalyMode) checkFinite(`backward (gradient for input ${i})`, t.node!.op, gi.data, t.node!.inputs);
         add(input, gi);
       });
       // Free intermediate gradients as soon as they are consumed (keeps backward memory bounded).

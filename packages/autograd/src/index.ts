@@ -1,4 +1,4 @@
-export { Tensor, type TensorLike, type NestedNumbers } from './tensor.js';
+export { Tensor, type TensorLike, type NestedNumbers, isTensor, TENSOR_BRAND } from './tensor.js';
 export {
   noGrad, withGradEnabled, isGradEnabled, setAnomalyMode, isAnomalyMode, withAnomalyMode, AnomalyError,
   gradients, backward, grad, valueAndGrad, vjp, customOp, type Node, type GradientOptions, type ValueAndGrad,

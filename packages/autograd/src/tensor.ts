@@ -8,6 +8,16 @@ import * as N from './ops/nn.js';
 import * as R from './ops/reduce.js';
 
 export type TensorLike = Tensor | number;
+
+/**
+ * The brand every Tensor carries: a registered symbol, the same in the ESM and CJS builds of this package (a
+ * class identity is not), so `isTensor` and `instanceof Tensor` accept a tensor made by either build.
+ */
+export const TENSOR_BRAND: unique symbol = Symbol.for('@ganpo/autograd/Tensor') as never;
+
+/** True for a Tensor from any build of this package (ESM or CJS, or another copy in node_modules). */
+export const isTensor = (value: unknown): value is Tensor =>
+  typeof value === 'object' && value !== null && (value as { [TENSOR_BRAND]?: unknown })[TENSOR_BRAND] === true;
 type Axes = number | readonly number[];
 
 /**
@@ -16,6 +26,12 @@ type Axes = number | readonly number[];
  * (not written into) by optimizers through `assign`, so views taken earlier keep their values.
  */
 export class Tensor {
+  /** See {@link TENSOR_BRAND} (set once on the prototype: no per-tensor cost). */
+  declare readonly [TENSOR_BRAND]: true;
+  /** `x instanceof Tensor` checks the brand, so it holds across builds (see {@link isTensor}). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return isTensor(value);
+  }
   data: Buf;
   readonly shape: readonly number[];
   requiresGrad: boolean;
@@ -153,5 +169,7 @@ export class Tensor {
   logSoftmax(axis = -1) { return N.logSoftmax(this, axis); }
   cast(dtype: DType) { return E.cast(this, dtype); }
 }
+
+Object.defineProperty(Tensor.prototype, TENSOR_BRAND, { value: true });
 
 export type NestedNumbers = number | NestedNumbers[];

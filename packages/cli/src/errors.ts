@@ -86,8 +86,41 @@ export class Interrupted extends Error {
 }
 
 export function exitCodeOf(e: unknown): number {
+  const system = fromSystemError(e);
+  if (system) return system.exitCode;
   if (e instanceof UsageError || e instanceof RunFailure || e instanceof Interrupted) return e.exitCode;
   return EXIT_RUNTIME;
 }
 
 export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** What a file-system error code means, in words; user-side problems (exit 2) unless listed in RUNTIME_CODES. */
+const FS_PROBLEMS: Record<string, string> = {
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EISDIR: 'it is a directory',
+  EEXIST: 'it already exists',
+  ENOENT: 'it does not exist',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENAMETOOLONG: 'the name is too long',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+};
+/** Failures of the machine rather than of what the user asked for. */
+const RUNTIME_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO']);
+
+const ACTIONS: Record<string, string> = { mkdir: 'create directory', open: 'open', write: 'write', rename: 'rename', rmdir: 'remove', unlink: 'remove', scandir: 'read directory', stat: 'read', lstat: 'read', copyfile: 'copy', read: 'read' };
+
+/**
+ * A Node file-system error (ENOTDIR, EACCES, ENOSPC, ...) as the CLI's own error naming the path and the problem,
+ * or null for anything else. User-side problems (a path that is a file, no permission) exit 2, a full disk exits 1.
+ */
+export function fromSystemError(e: unknown): UsageError | RunFailure | null {
+  const err = e as NodeJS.ErrnoException | null;
+  if (!(err instanceof Error) || typeof err.code !== 'string' || !(err.code in FS_PROBLEMS)) return null;
+  const action = ACTIONS[err.syscall ?? ''] ?? 'use';
+  const message = `cannot ${action} ${err.path ?? 'a file'}: ${FS_PROBLEMS[err.code]} (${err.code})`;
+  return RUNTIME_CODES.has(err.code) ? new RunFailure(message) : new UsageError(message);
+}

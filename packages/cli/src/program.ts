@@ -3,6 +3,7 @@ import {
   BenchFlagsCodec, EvalFlagsCodec, ExportFlagsCodec, InfoFlagsCodec, MakeTaskFlagsCodec, ModelInfoFlagsCodec, ReportFlagsCodec, SampleFlagsCodec,
   StatsFlagsCodec, ValidateFlagsCodec, decodeFlags,
 } from './config/commandFlags.js';
+import { registerExperimentCommand } from './commands/experiment.js';
 import { addConfigFlags } from './config/flags.js';
 import { EXIT_OK, EXIT_USAGE } from './errors.js';
 import { type CliIo, processIo, reportError } from './util/io.js';
@@ -260,6 +261,7 @@ Start with:
       return (flags: unknown) => m.reportCommand(decodeFlags('report', ReportFlagsCodec, flags), io);
     }));
 
+  registerExperimentCommand(program, io, setExit);
   return program;
 }
 

@@ -29,7 +29,7 @@ export { tokenizerJsonFromVocabAndMerges } from './tokenizers/gpt2VocabMerges.js
 
 // Batching.
 export type { Batch, SequenceBatch, UnpairedBatch } from './batching/batch.js';
-export { collatePairs, collateSequences, collateUnpaired, tokenizeRow, packRows } from './batching/collate.js';
+export { collatePairs, collateSequences, collateUnpaired, tokenizeRow, pairRows, sequenceRow, packRows } from './batching/collate.js';
 export type { CollateOptions, Collated, DroppedExample } from './batching/collate.js';
 export { truncateRow } from './batching/truncate.js';
 export type { TruncationMode, TruncationOptions, TokenizedRow } from './batching/truncate.js';
@@ -55,5 +55,7 @@ export type { TaskPair, TaskPairMeta, TaskDemonstration, TaskDemonstrationMeta }
 export { flipPreferenceLabels, labelNoiseCount } from './task/labelNoise.js';
 export { embeddedTask } from './task/embeddedTask.js';
 export type { EmbeddedTask } from './task/embeddedTask.js';
+export { shiftedSplit, inverseTaskMix } from './task/shiftedSplit.js';
+export type { ShiftOptions, ShiftedSplit } from './task/shiftedSplit.js';
 export { EmbeddedTaskOptionsCodec, decodeEmbeddedTaskOptions, resolveEmbeddedTaskOptions } from './task/embeddedTaskOptions.js';
 export type { EmbeddedTaskOptions, ResolvedEmbeddedTaskOptions, LengthRange } from './task/embeddedTaskOptions.js';

@@ -6,12 +6,25 @@ import { type Backend, type BackendImpl, KERNEL_NAMES, type KernelName, type Ker
 export type BackendOptions = Record<string, unknown>;
 type Factory = (options?: BackendOptions) => BackendImpl;
 
+// One registry per process, kept on globalThis under a registered symbol: the ESM and CJS builds of this package
+// (loaded side by side when one package is imported and another required) then share the backends, the kernel
+// table and the choice.
+const REGISTRY_KEY = Symbol.for('@ganpo/kernels/registry');
+function registryState(): RegistryState {
+  return ((globalThis as Record<symbol, RegistryState | undefined>)[REGISTRY_KEY] ??= {
+    registered: new Map<string, Factory>([['cpu', () => cpuBackend]]),
+    kernels: new Map(),
+    hardwareProbes: new Map(),
+    current: null,
+  });
+}
+
 /**
  * Kernels registered per (kernel, backend) outside a backend's own object, TF.js-style: a package can add
  * a kernel to a backend without touching it. Lookup order for backend B and kernel k: B's own member k,
  * then the kernel registered for (k, B), then the reference `cpu` kernel.
  */
-const kernelTable = new Map<string, Map<KernelName, Kernels[KernelName]>>();
+const kernelTable: Map<string, Map<KernelName, Kernels[KernelName]>> = registryState().kernels;
 
 /** Registers `impl` as kernel `kernel` of the backend named `backend`; applies from the next `setBackend` / `resolveBackend`. */
 export function registerKernel<K extends KernelName>(kernel: K, backend: string, impl: Kernels[K]): void {
@@ -48,10 +61,16 @@ export function resolveBackend<T extends BackendImpl>(impl: T): T & Backend {
  * Backends register a factory by name; `setBackend` switches; `getBackend` is what every op calls.
  * Until a backend is chosen, the first `getBackend()` picks one automatically (see `autoBackendName`).
  */
-const registered = new Map<string, Factory>([['cpu', () => cpuBackend]]);
-/** Probes registered by accelerated backends: true when they would run on real hardware here. */
-const hardwareProbes = new Map<string, () => boolean>();
-let current: Backend | null = null;
+interface RegistryState {
+  readonly registered: Map<string, Factory>;
+  /** Kernels registered per (backend, kernel), see `registerKernel`. */
+  readonly kernels: Map<string, Map<KernelName, Kernels[KernelName]>>;
+  /** Probes registered by accelerated backends: true when they would run on real hardware here. */
+  readonly hardwareProbes: Map<string, () => boolean>;
+  current: Backend | null;
+}
+const state: RegistryState = registryState();
+const { registered, hardwareProbes } = state;
 
 export function registerBackend(name: string, factory: Factory, options: { realHardware?: () => boolean } = {}): void {
   registered.set(name, factory);
@@ -81,19 +100,19 @@ export function autoBackendName(env?: Record<string, string | undefined>): strin
 
 export function setBackend(nameOrBackend: string | BackendImpl, options?: BackendOptions): Backend {
   if (typeof nameOrBackend !== 'string') {
-    current = resolveBackend(nameOrBackend);
-    return current;
+    state.current = resolveBackend(nameOrBackend);
+    return state.current;
   }
   const factory = registered.get(nameOrBackend);
   if (!factory) {
     throw new Error(`setBackend: unknown backend '${nameOrBackend}' (known: ${registeredBackends().join(', ')})`);
   }
-  current = resolveBackend(factory(options));
-  return current;
+  state.current = resolveBackend(factory(options));
+  return state.current;
 }
 
 export function getBackend(): Backend {
-  return current ?? setBackend(autoBackendName());
+  return state.current ?? setBackend(autoBackendName());
 }
 
 /** Which backend is in use and how it runs (e.g. the gpu.js mode), for `ganpo info` and logs. */
@@ -104,11 +123,11 @@ export function backendInfo(): { name: string; detail: string } {
 
 /** Runs `fn` with `backend` current, restoring the previous one afterwards. */
 export function withBackend<T>(backend: BackendImpl | string, fn: () => T, options?: BackendOptions): T {
-  const previous = current;
+  const previous = state.current;
   setBackend(backend, options);
   try {
     return fn();
   } finally {
-    current = previous;
+    state.current = previous;
   }
 }

@@ -146,7 +146,7 @@ describe('reference log-probs', () => {
     expect(ts.latents!.shape).toEqual([4, T, 8]);
     expect(ts.sum.requiresGrad).toBe(false);
     const pairs = referencePairs(entry);
-    expect(pairs.referenceChosen.toFlat()).toEqual(Array.from(Float32Array.from(entry.sum.subarray(0, 2))));
+    expect(pairs.refChosen.toFlat()).toEqual(Array.from(Float32Array.from(entry.sum.subarray(0, 2))));
     // The policy keeps its mode; precompute leaves the reference's mode as it was.
     expect(policy.training).toBe(true);
     expect(ref.training).toBe(false);

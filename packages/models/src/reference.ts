@@ -74,17 +74,17 @@ export function referenceTensors(
   return out;
 }
 
-/** The reference half of a PairLogps from stored outputs: rows [0, n) chosen, [n, 2n) rejected. */
+/** The reference half of a PairLogps from stored outputs (the objectives' field names, so it spreads into one): rows [0, n) chosen, [n, 2n) rejected. */
 export function referencePairs(
   r: ReferenceOutputs,
   options: { average?: boolean; dtype?: 'float32' | 'float64' } = {},
-): { referenceChosen: Tensor; referenceRejected: Tensor } {
+): { refChosen: Tensor; refRejected: Tensor } {
   if (r.rows % 2 !== 0) throw new Error(`referencePairs: a preference batch has an even number of rows, got ${r.rows}`);
   const n = r.rows / 2;
   const values = options.average ? r.mean : r.sum;
   const dtype = options.dtype ?? 'float32';
   return {
-    referenceChosen: tensor(values.subarray(0, n), { shape: [n], dtype }),
-    referenceRejected: tensor(values.subarray(n), { shape: [n], dtype }),
+    refChosen: tensor(values.subarray(0, n), { shape: [n], dtype }),
+    refRejected: tensor(values.subarray(n), { shape: [n], dtype }),
   };
 }

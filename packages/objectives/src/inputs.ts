@@ -1,4 +1,4 @@
-import { Tensor, div, exp, minimum, mul, noGrad, sub, sum, tensor } from '@ganpo/autograd';
+import { type Tensor, div, isTensor, exp, minimum, mul, noGrad, sub, sum, tensor } from '@ganpo/autograd';
 import type { InputRequirements } from './config.js';
 import { ObjectiveInputError } from './errors.js';
 import type { PairLogps, TokenLogps, UnpairedLogps } from './types.js';
@@ -7,7 +7,7 @@ const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 function need(where: string, value: unknown, field: string, why: string): asserts value is Tensor {
   if (value === undefined || value === null) throw new ObjectiveInputError(`${where}: input has no ${field}; ${why}`);
-  if (!(value instanceof Tensor)) throw new ObjectiveInputError(`${where}: ${field} must be a Tensor`);
+  if (!isTensor(value)) throw new ObjectiveInputError(`${where}: ${field} must be a Tensor`);
 }
 
 function sameShape(where: string, field: string, t: Tensor, shape: readonly number[], dtype: string): void {

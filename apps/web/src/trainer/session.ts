@@ -1,5 +1,5 @@
 import { AdamW, cosineWithWarmup, Rng } from '@ganpo/autograd';
-import { createGanpoState } from '@ganpo/adversarial';
+import { Ganpo } from '@ganpo/adversarial';
 import { byteTokenizer, deriveSeed, epochBatches, rewardBreakdown, type TaskInstance, type Tokenizer } from '@ganpo/datasets';
 import { CausalLM, freezeReference, generateWithDetails, presetConfig } from '@ganpo/models';
 import { preferenceObjective, type Objective, type PairLogps } from '@ganpo/objectives';
@@ -107,7 +107,7 @@ export async function trainWebRun(config: WebRunConfig, onLine: (line: MetricsLi
   const objective: Objective<PairLogps> = preferenceObjective([{ loss: p.loss, beta: p.beta }] as never, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
   const state: PreferenceStepState = {
     ganpo: config.ganpo.enabled
-      ? createGanpoState(
+      ? Ganpo.create(
           {
             lambda: config.ganpo.lambda, twoDiscriminators: config.ganpo.twoDiscriminators, pooling: config.ganpo.pooling,
             architecture: 'transformer', width: 32, discLayers: 1, heads: 2, dropout: 0, means: 'ema', momentum: 0.9, discLr: 1e-3,

@@ -1,5 +1,5 @@
 import { type Tensor, backward, clipGradNorm, noGrad, slice, tensor } from '@ganpo/autograd';
-import { type GanpoState, discriminatorStep, ganpoTerm, type PairLatents } from '@ganpo/adversarial';
+import type { Ganpo, PairLatents } from '@ganpo/adversarial';
 import { type Batch, collatePairs, collateSequences, type SequenceBatch, type Tokenizer } from '@ganpo/datasets';
 import { type CausalLM, sequenceLogps, sftLoss } from '@ganpo/models';
 import { getObjectiveMonoid, metricValues, type Objective, type PairLogps, contramap } from '@ganpo/objectives';
@@ -80,7 +80,8 @@ export function pairInputs(policy: CausalLM, reference: CausalLM, batch: Batch):
 }
 
 export interface PreferenceStepState {
-  ganpo: GanpoState | null;
+  /** The GANPO regularizer (it owns and updates its discriminators), or null without GANPO. */
+  readonly ganpo: Ganpo | null;
 }
 
 export function preferenceStep(
@@ -99,10 +100,8 @@ export function preferenceStep(
   let total: Objective<StepInput> = contramap((s: StepInput) => s.logps, objective);
   let discMetrics: Record<string, number> = {};
   if (state.ganpo) {
-    const d = discriminatorStep(state.ganpo, input.latents);
-    state.ganpo = d.state;
-    discMetrics = d.metrics;
-    total = getObjectiveMonoid<StepInput>().concat(total, contramap((s: StepInput) => s.latents, ganpoTerm(state.ganpo)));
+    discMetrics = state.ganpo.discriminatorStep(input.latents);
+    total = getObjectiveMonoid<StepInput>().concat(total, contramap((s: StepInput) => s.latents, state.ganpo.term()));
   }
   const term = total(input);
   const values = { loss: term.loss.item(), ...metricValues(term.metrics), ...discMetrics };

@@ -1,6 +1,7 @@
 import { Optimizer, Rng, type Tensor, adam, add, noGrad, ones, randn, reshape, sgd, tensor, zeros } from '@ganpo/autograd';
 import type { GanpoConfigInput } from '../config.js';
-import { createGanpoState, discriminatorStep, ganpoTerm, scoreSets, type GanpoState } from '../ganpo.js';
+import { Ganpo } from '../ganpo.js';
+import { scoreSets } from '../sides.js';
 import type { PairLatents } from '../latents.js';
 import { quadAccuracies } from '../losses.js';
 
@@ -40,7 +41,7 @@ export function gaussianBatch(setup: GaussianSetup, rng: Rng, thetaChosen: Tenso
 }
 
 /** Ordering accuracies of both discriminators (evaluation mode) on a fresh batch. */
-export function orderingAccuracy(state: GanpoState, x: PairLatents) {
+export function orderingAccuracy(state: Ganpo, x: PairLatents) {
   return noGrad(() => {
     const evalSide = (side: 'chosen' | 'rejected') => {
       const disc = side === 'chosen' ? state.chosen : state.rejected!;
@@ -88,15 +89,15 @@ export function runGaussianExperiment(options: {
   const { setup, config, seed } = options;
   const rng = Rng.seeded(seed);
   // Part 1: the ordering.
-  let state = createGanpoState(config, { latentDim: setup.d });
+  const state = Ganpo.create(config, { latentDim: setup.d });
   const zero = zeros([setup.d]);
   const heldOut = gaussianBatch({ ...setup, b: 256 }, Rng.seeded(seed + 1000), zero, zero);
   const orderingBefore = orderingAccuracy(state, heldOut);
-  for (let i = 0; i < options.discSteps; i++) state = discriminatorStep(state, gaussianBatch(setup, rng, zero, zero)).state;
+  for (let i = 0; i < options.discSteps; i++) state.discriminatorStep(gaussianBatch(setup, rng, zero, zero));
   const ordering = orderingAccuracy(state, heldOut);
 
   // Part 2: the generator.
-  let gan = createGanpoState({ ...config, seed: (config.seed ?? 0) + 1 }, { latentDim: setup.d });
+  const gan = Ganpo.create({ ...config, seed: (config.seed ?? 0) + 1 }, { latentDim: setup.d });
   const thetaC = tensor(options.theta0, { requiresGrad: true });
   const thetaR = tensor(options.theta0, { requiresGrad: true });
   const before = { chosen: distance(thetaC, refMean(setup, 'chosen')), rejected: distance(thetaR, refMean(setup, 'rejected')) };
@@ -104,9 +105,9 @@ export function runGaussianExperiment(options: {
   const opt = new Optimizer(transform, [['chosen', thetaC], ['rejected', thetaR]]);
   for (let i = 0; i < options.policySteps; i++) {
     const batch = gaussianBatch(setup, rng, thetaC, thetaR);
-    gan = discriminatorStep(gan, batch).state;
+    gan.discriminatorStep(batch);
     opt.zeroGrad();
-    ganpoTerm(gan)(batch).loss.backward();
+    gan.term()(batch).loss.backward();
     opt.step();
     options.onStep?.(i + 1, { chosen: distance(thetaC, refMean(setup, 'chosen')), rejected: distance(thetaR, refMean(setup, 'rejected')) });
   }

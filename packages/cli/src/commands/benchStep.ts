@@ -1,5 +1,5 @@
 import { AdamW, Rng, add, backward, noGrad, slice, tensor, type Tensor } from '@ganpo/autograd';
-import { createGanpoState, discriminatorStep, ganpoTerm, type GanpoState, type PairLatents } from '@ganpo/adversarial';
+import { Ganpo, type PairLatents } from '@ganpo/adversarial';
 import { CausalLM, freezeReference, type ModelBatch, type ResolvedModelConfig, resolveModelConfig, sequenceLogps, sftLoss, splitPairs } from '@ganpo/models';
 import { dpo, type PairLogps } from '@ganpo/objectives';
 
@@ -122,9 +122,9 @@ export function buildStep(s: BenchShape, mode: BenchMode): () => StepTiming {
   }
   const reference = freezeReference(policy);
   const objective = dpo({ beta: 0.1 });
-  let ganpo: GanpoState | null =
+  const ganpo: Ganpo | null =
     mode === 'dpo+ganpo'
-      ? createGanpoState(
+      ? Ganpo.create(
           {
             lambda: 1, discLr: 5e-5, weightDecay: 0.01, width: s.discWidth, heads: s.discHeads, ffDim: s.discFf, discLayers: 1, dropout: 0,
             maxLen: s.seq, pooling: 'masked', spectralNorm: true, means: 'ema', momentum: 0.9, variant: 'quad', twoDiscriminators: true,
@@ -139,19 +139,19 @@ export function buildStep(s: BenchShape, mode: BenchMode): () => StepTiming {
     const pol = timed(phases, 'policy forward', () => pairForward(policy, batch));
     let latents: PairLatents | null = null;
     if (ganpo) {
-      const state = ganpo;
+      const regularizer = ganpo;
       latents = timed(phases, 'discriminator step', () => {
         const [policyChosen, policyRejected] = halves(pol.latents);
         const [refChosen, refRejected] = halves(ref.latents);
         const x: PairLatents = { policyChosen, policyRejected, refChosen, refRejected, maskChosen, maskRejected };
-        ganpo = discriminatorStep(state, x).state;
+        regularizer.discriminatorStep(x);
         return x;
       });
     }
     const loss = timed(phases, 'loss and adversarial term', () => {
       const input: PairLogps = { ...pol.logps, refChosen: ref.logps.policyChosen, refRejected: ref.logps.policyRejected };
       const pref = objective(input).loss;
-      return ganpo && latents ? add(pref, ganpoTerm(ganpo)(latents).loss) : pref;
+      return ganpo && latents ? add(pref, ganpo.term()(latents).loss) : pref;
     });
     return finishStep(phases, loss, optimizer);
   };

@@ -16,7 +16,7 @@ import {
 import { DEFAULT_TASK } from '../config/runConfig.js';
 import { ConfigError, DataError, UsageError } from '../errors.js';
 import { EMBEDDED_TASK_SEED, EMBEDDED_TASK_SIZES, resolveTokenizer } from '../train/data.js';
-import type { CliIo } from '../util/io.js';
+import { type CliIo, printable } from '../util/io.js';
 import type { ValidateFlags, StatsFlags, MakeTaskFlags } from '../config/commandFlags.js';
 
 /** `ganpo data validate|stats|make-task`: look at data before training on it. */
@@ -68,7 +68,8 @@ export async function validateCommand(file: string, flags: ValidateFlags, io: Cl
   } else {
     const lines: string[] = [];
     const fmts = [...new Set(Object.values(report.formats))];
-    lines.push(`${file}: ${fmts.length > 0 ? `format ${fmts.join(', ')}` : 'no format detected'}`);
+    const empty = report.valid + report.invalid === 0 && fatal === null;
+    lines.push(`${file}: ${empty ? 'empty (no rows)' : fmts.length > 0 ? `format ${fmts.join(', ')}` : 'no format detected'}`);
     lines.push(`  valid rows:   ${report.valid}${Object.keys(kinds).length > 0 ? ` (${Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}`);
     lines.push(`  invalid rows: ${report.invalid}`);
     if (fatal) lines.push(`  fatal: ${fatal.message}`);
@@ -79,7 +80,8 @@ export async function validateCommand(file: string, flags: ValidateFlags, io: Cl
       for (const e of report.errors) if (e.line !== null) lines.push(`    ${e.message}`);
     }
     lines.push(report.ok ? 'ok' : 'INVALID');
-    io.stdout.write(`${lines.join('\n')}\n`);
+    // Lines quote the file: a binary file's control bytes are shown escaped, never sent to the terminal.
+    io.stdout.write(`${lines.map(printable).join('\n')}\n`);
   }
   return report.ok ? 0 : 2;
 }

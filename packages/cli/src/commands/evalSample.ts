@@ -7,7 +7,7 @@ import { preferenceObjective } from '@ganpo/objectives';
 import { resolveRun } from '../config/resolve.js';
 import { decodeRunConfig, type RunConfig } from '../config/runConfig.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { evaluate, sampleResponses } from '../evaluate/evaluate.js';
+import { evaluate, fitPrompt, sampleResponses } from '../evaluate/evaluate.js';
 import type { EvalResult } from '../evaluate/types.js';
 import { fmtNum, preferenceTable, samplingTable } from '../report/report.js';
 import { RUN_FILES, readRunRecord, writeJson, writeReport } from '../report/write.js';
@@ -15,6 +15,9 @@ import { selectBackend } from '../train/backend.js';
 import { readLatest } from '../train/checkpoints.js';
 import { loadRunData } from '../train/data.js';
 import { loadModelDir } from '../train/model.js';
+import { lockRunDir } from '../train/runDir.js';
+import { ktoOnPairs } from '../train/stages/kto.js';
+import { lengthLimitOf } from '../train/truncation.js';
 import { type CliIo, readJsonFile } from '../util/io.js';
 import { Progress, progressModeFor } from '../util/progress.js';
 import type { EvalFlags, SampleFlags } from '../config/commandFlags.js';
@@ -59,6 +62,24 @@ export async function evalCommand(flags: EvalFlags, io: CliIo): Promise<number> 
   const seed = numberFlag(flags.seed, '--seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0') ?? config.seed;
   const backend = selectBackend(flags.backend ?? config.backend);
   progress.log(`backend: ${backend.name}`);
+  // Writing eval.json and the report into the run: not while another process (a training run) writes it.
+  const lock = flags.write !== false ? lockRunDir(runDir, runDir, 'ganpo eval') : null;
+  try {
+    return await evaluateRun(runDir, config, flags, io, progress, { temperatures, prompts, pairs, maxNewTokens, seed });
+  } finally {
+    lock?.release();
+  }
+}
+
+async function evaluateRun(
+  runDir: string,
+  config: RunConfig,
+  flags: EvalFlags,
+  io: CliIo,
+  progress: Progress,
+  o: { temperatures: number[]; prompts: number; pairs: number; maxNewTokens: number; seed: number },
+): Promise<number> {
+  const { temperatures, prompts, pairs, maxNewTokens, seed } = o;
 
   const record = readRunRecord(runDir);
   const policyDir = runPolicyDir(runDir);
@@ -71,8 +92,8 @@ export async function evalCommand(flags: EvalFlags, io: CliIo): Promise<number> 
   if (!tokenizer) throw new ConfigError(`${policyDir}: no tokenizer.json`);
   const data = await loadRunData(config);
   const run = resolveRun(config, config.preference.steps);
-  const objective = preferenceObjective(run.specs, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
-  const maxLength = Math.min(config.data.maxLength, policy.model.config.contextLength);
+  const objective = run.kto ? ktoOnPairs(run.kto) : preferenceObjective(run.specs, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
+  const maxLength = lengthLimitOf(config, policy.model.config.contextLength);
   const result: EvalResult = evaluate({
     policy: policy.model,
     reference: freezeReference(reference.model),
@@ -130,6 +151,9 @@ export async function sampleCommand(flags: SampleFlags, io: CliIo): Promise<numb
   // Embedded-task prompts end with a newline; add it when the prompt is a task prompt without one.
   const task = parseTaskPrompt(flags.prompt);
   const prompt = task && !flags.prompt.endsWith('\n') ? task.prompt : flags.prompt;
+  const ctx = (loaded.model as CausalLM).config.contextLength;
+  const { cut } = fitPrompt([tokenizer.bos, ...tokenizer.encode(prompt)], ctx);
+  if (cut > 0) io.stderr.write(`warning: the prompt is longer than the model's context of ${ctx} tokens: its first ${cut} tokens are cut (the model sees BOS and the end of the prompt)\n`);
   if (n > 1 && temperature === 0) io.stderr.write('note: --n > 1 at temperature 0 (greedy) repeats the same response; pass --temperature\n');
   const samples = sampleResponses(loaded.model as CausalLM, Array.from({ length: n }, () => prompt), tokenizer, { temperature, topP, topK, maxNewTokens, seed });
   const scored = samples.map((s) => ({ ...s, ...(task ? { reward: rewardBreakdown(task.prompt, s).reward, answer: task.answer } : {}) }));

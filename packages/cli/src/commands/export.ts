@@ -1,6 +1,7 @@
 import { CheckpointError, exportHuggingFace, type ExportDType, savePeftAdapter } from '@ganpo/models';
 import { ConfigError } from '../errors.js';
 import { loadModelDir } from '../train/model.js';
+import { lockRunDir } from '../train/runDir.js';
 import type { CliIo } from '../util/io.js';
 import { runPolicyDir } from './evalSample.js';
 
@@ -23,6 +24,16 @@ export function exportCommand(flags: ExportFlags, io: CliIo): number {
   if (!flags.run === !flags.model) throw new ConfigError('ganpo export: give exactly one of --run DIR or --model DIR');
   const dtype = (flags.dtype ?? 'f32') as ExportDType;
   if (!DTYPES.includes(dtype)) throw new ConfigError(`--dtype ${flags.dtype}: expected one of ${DTYPES.join(', ')}`);
+  // A run is exported only while no other process writes it (its policy or latest checkpoint could be half-written).
+  const lock = flags.run ? lockRunDir(flags.run, flags.run, 'ganpo export') : null;
+  try {
+    return exportModel(flags, io, dtype);
+  } finally {
+    lock?.release();
+  }
+}
+
+function exportModel(flags: ExportFlags, io: CliIo, dtype: ExportDType): number {
   const dir = flags.run ? runPolicyDir(flags.run) : flags.model!;
   const { model, tokenizer } = loadModelDir(dir, flags.run ? 'policy' : '--model');
   try {

@@ -45,7 +45,8 @@ export function buildTrainConfig(flags: TrainFlags): BuiltConfig {
   let base = defaultRunConfig();
   if (flags.resume) {
     const saved = readJsonFile(join(flags.resume, RUN_FILES.config), '--resume: run config');
-    base = decodeRunConfig(saved, { file: join(flags.resume, RUN_FILES.config) });
+    // Defaults under the saved config: a run saved before an option existed resumes with that option's default.
+    base = decodeRunConfig(deepMerge(defaultRunConfig(), saved as Record<string, unknown>), { file: join(flags.resume, RUN_FILES.config) });
     if (flags.out !== undefined && flags.out !== flags.resume) {
       throw new ConfigError(`--out ${String(flags.out)} and --resume ${flags.resume} name different runs`, [], 'a resumed run continues in its own directory; drop --out');
     }

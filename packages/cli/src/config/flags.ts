@@ -23,6 +23,8 @@ export interface ConfigFlag {
   /** Part of the objective's options (merged into `preference.objective`). */
   readonly objectiveOption?: boolean;
   readonly hidden?: boolean;
+  /** What a null default means, in the help ("auto" unless said). */
+  readonly nullDefault?: string;
 }
 
 const f = (flags: string, attr: string, path: string, kind: Kind, group: string, description: string, extra: Partial<ConfigFlag> = {}): ConfigFlag => ({
@@ -41,16 +43,18 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   f('--seed <n>', 'seed', 'seed', 'number', 'Run', 'seed of every random choice (init, data order, dropout, sampling)'),
   f('--backend <name>', 'backend', 'backend', 'string', 'Run', 'compute backend: auto, cpu, fast, gpujs'),
 
-  f('--data <path>', 'data', 'data.path', 'string', 'Data', 'preference data: a JSONL/JSON file or a directory of shards (default: the embedded task)'),
-  f('--sft-data <path>', 'sftData', 'data.sftPath', 'string', 'Data', 'SFT data (prompt/completion); default: the chosen responses of --data'),
+  f('--data <path>', 'data', 'data.path', 'string', 'Data', 'preference data: a JSONL/JSON file or a directory of shards', { nullDefault: 'the embedded task' }),
+  f('--sft-data <path>', 'sftData', 'data.sftPath', 'string', 'Data', 'SFT data (prompt/completion)', { nullDefault: 'the chosen responses of --data' }),
   f('--format <name>', 'format', 'data.format', 'string', 'Data', 'row format (trl_explicit, trl_implicit, hh_rlhf, ...) or auto'),
   f('--data-mode <mode>', 'dataMode', 'data.mode', 'string', 'Data', 'strict: stop at the first bad row; skip: report bad rows and go on'),
   f('--tokenizer <name>', 'tokenizer', 'data.tokenizer', 'string', 'Data', "auto (the checkpoint's, else bytes), byte, gpt2, a tokenizer.json path or a Hugging Face model directory"),
-  f('--max-length <n>', 'maxLength', 'data.maxLength', 'number', 'Data', 'longest tokenized sequence; longer ones are truncated'),
+  f('--max-length <n>', 'maxLength', 'data.maxLength', 'number', 'Data', 'longest tokenized sequence (BOS, prompt, completion, EOS); longer rows are truncated (see --truncation-mode) and rows left with no completion are dropped, both counted at the start'),
+  f('--max-prompt-length <n>', 'maxPromptLength', 'data.maxPromptLength', 'number', 'Data', 'longest prompt (BOS included), cut to its last tokens before --max-length applies', { nullDefault: 'no limit of its own' }),
+  f('--truncation-mode <mode>', 'truncationMode', 'data.truncationMode', 'string', 'Data', 'keep_start: cut the end of the completion; keep_end: cut the start of the prompt (TRL)'),
   f('--eval-fraction <f>', 'evalFraction', 'data.evalFraction', 'number', 'Data', 'fraction of user pairs held out for evaluation'),
 
   f('--model <preset|dir>', 'model', 'model.init', 'string', 'Model', 'size preset (tiny, small), a model config JSON file, a ganpo checkpoint, or a Hugging Face GPT-2 / Llama / Qwen2 / Mistral directory'),
-  f('--dropout <p>', 'dropout', 'model.dropout', 'number', 'Model', "policy dropout (default: the preset's or checkpoint's)"),
+  f('--dropout <p>', 'dropout', 'model.dropout', 'number', 'Model', "policy dropout", { nullDefault: "the preset's or checkpoint's" }),
   f('--lora-r <r>', 'loraR', 'model.lora.r', 'number', 'Model', 'LoRA rank: train only adapters of this rank (0: full fine-tuning)'),
   f('--lora-alpha <a>', 'loraAlpha', 'model.lora.alpha', 'number', 'Model', 'LoRA alpha (the update is scaled by alpha/r)'),
   f('--lora-dropout <p>', 'loraDropout', 'model.lora.dropout', 'number', 'Model', 'dropout on the adapters\' input'),
@@ -68,7 +72,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   f('--length-penalty <a>', 'lengthPenalty', 'preference.objective.lengthPenalty', 'number', 'Objective', 'R-DPO length regularisation α', { objectiveOption: true }),
 
   f('--lambda <l>', 'lambda', 'ganpo.lambda', 'number', 'GANPO', 'λ, the weight of the adversarial term'),
-  f('--disc-lr <rate>', 'discLr', 'ganpo.discLr', 'number', 'GANPO', 'discriminator learning rate (default: half the policy lr)'),
+  f('--disc-lr <rate>', 'discLr', 'ganpo.discLr', 'number', 'GANPO', 'discriminator learning rate; ten times the policy lr by default, not the method\'s lr/2, because these discriminators start from scratch and must catch up within a short run'),
   f('--disc-kind <kind>', 'discKind', 'ganpo.architecture', 'string', 'GANPO', 'transformer (docs/method.md §6) or mlp (on pooled latents)'),
   f('--disc-layers <n>', 'discLayers', 'ganpo.discLayers', 'number', 'GANPO', 'discriminator layers'),
   f('--disc-width <n>', 'discWidth', 'ganpo.width', 'number', 'GANPO', 'discriminator width'),
@@ -114,7 +118,7 @@ export function addConfigFlags(cmd: Command): Command {
   for (const flag of CONFIG_FLAGS) {
     const path = flag.path.replace(/^loop\./, 'preference.');
     const def = getPath(defaults, path);
-    const shownDefault = def === undefined || flag.kind === 'boolean' ? '' : ` (default: ${def === null ? 'auto' : Array.isArray(def) ? def.join(',') : String(def)})`;
+    const shownDefault = def === undefined || flag.kind === 'boolean' ? '' : ` (default: ${def === null ? (flag.nullDefault ?? 'auto') : Array.isArray(def) ? def.join(',') : String(def)})`;
     const opt = new Option(flag.flags, flag.description + shownDefault);
     opt.helpGroup(`${flag.group} options:`);
     if (flag.hidden) opt.hideHelp();

@@ -4,6 +4,8 @@ import {
   PREFERENCE_OPTIONS,
   decodePreferenceSpecs,
   type InputRequirements,
+  type KtoConfig,
+  resolveKtoConfig,
   type PreferenceSpec,
   requirementsOf,
   resolvePreferenceConfig,
@@ -29,6 +31,8 @@ export interface ResolvedRun {
   readonly needsReference: boolean;
   /** A short description of the objective for logs and the report. */
   readonly objectiveText: string;
+  /** KTO's options when the objective is `kto` (unpaired examples; `specs` is then empty), else null. */
+  readonly kto: KtoConfig | null;
 }
 
 function flagFor(sources: Sources, path: string): string {
@@ -39,15 +43,41 @@ function flagFor(sources: Sources, path: string): string {
 /** The option a message of the objectives package is about (`option 'gamma' …`, `beta: expected …`), for its flag. */
 const OPTION_IN_MESSAGE = new RegExp(`(?:option '|\\b)(${[...PREFERENCE_OPTIONS, 'loss'].join('|')})(?:'|:)`);
 
-export function resolveObjective(config: RunConfig, sources: Sources = {}): Pick<ResolvedRun, 'specs' | 'beta' | 'requirements' | 'objectiveText'> {
-  const raw = config.preference.objective;
-  const decoded = decodePreferenceSpecs(raw);
-  if (E.isLeft(decoded)) {
-    const details = decoded.left.map((m) => {
+/** KTO, the one objective over unpaired examples: `{ "loss": "kto", "beta": ..., ... }`. */
+function resolveKto(raw: Record<string, unknown>, sources: Sources): Pick<ResolvedRun, 'specs' | 'beta' | 'requirements' | 'objectiveText' | 'kto'> {
+  const { loss: _loss, ...options } = raw;
+  const r = resolveKtoConfig(options as KtoConfig);
+  if (E.isLeft(r)) {
+    const details = r.left.map((m) => {
       const k = OPTION_IN_MESSAGE.exec(m)?.[1];
       return `preference.objective: ${m}${k ? flagFor(sources, `preference.objective.${k}`) : ''}`;
     });
-    throw new ConfigError('invalid objective', details, 'objective names are TRL loss_type strings (sigmoid, ipo, simpo, ...); see `ganpo train --help`');
+    throw new ConfigError('invalid objective', details);
+  }
+  const o = Object.entries(options).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return {
+    specs: [],
+    beta: r.right.beta,
+    requirements: { reference: true, tokens: false, tokenReference: false, logSumSquaredProbs: false },
+    objectiveText: `kto${o.length > 0 ? `(${o.join(', ')})` : ''}`,
+    kto: options as KtoConfig,
+  };
+}
+
+export function resolveObjective(config: RunConfig, sources: Sources = {}): Pick<ResolvedRun, 'specs' | 'beta' | 'requirements' | 'objectiveText' | 'kto'> {
+  const raw = config.preference.objective;
+  if (!Array.isArray(raw) && (raw as { loss?: unknown }).loss === 'kto') return resolveKto(raw as Record<string, unknown>, sources);
+  const decoded = decodePreferenceSpecs(raw);
+  if (E.isLeft(decoded)) {
+    // One line per problem (the codec can report the same one through several branches of a union).
+    const problems = [...new Set(decoded.left)];
+    const details = problems.map((m) => {
+      const k = OPTION_IN_MESSAGE.exec(m)?.[1];
+      return `preference.objective: ${m}${k ? flagFor(sources, `preference.objective.${k}`) : ''}`;
+    });
+    // The hint about loss names only when a loss name is what is wrong.
+    const badName = problems.some((m) => /PreferenceLossName|unknown loss/.test(m));
+    throw new ConfigError('invalid objective', details, badName ? 'objective names are TRL loss_type strings (sigmoid, ipo, simpo, ..., and kto for unpaired data); see `ganpo train --help`' : undefined);
   }
   const specs = decoded.right;
   const reqs = specs.map((s) => {
@@ -69,7 +99,7 @@ export function resolveObjective(config: RunConfig, sources: Sources = {}): Pick
       return `${weight !== undefined && specs.length > 1 ? `${weight}·` : ''}${loss}${o.length > 0 ? `(${o.join(', ')})` : ''}`;
     })
     .join(' + ');
-  return { specs, beta: reqs[0].resolved.beta, requirements, objectiveText: text };
+  return { specs, beta: reqs[0].resolved.beta, requirements, objectiveText: text, kto: null };
 }
 
 export function resolveGanpo(config: RunConfig, totalSteps: number, sources: Sources = {}): GanpoConfig | null {
@@ -100,6 +130,7 @@ export function runConfigFrom(input: PartialRunConfig | RunConfig | undefined): 
 
 export function resolveRun(config: RunConfig, preferenceSteps: number, sources: Sources = {}): ResolvedRun {
   const objective = resolveObjective(config, sources);
-  const ganpo = config.stage === 'sft' ? null : resolveGanpo(config, preferenceSteps, sources);
+  // GANPO pits chosen against rejected latents of one prompt: KTO's unpaired examples have no such pairs.
+  const ganpo = config.stage === 'sft' || objective.kto ? null : resolveGanpo(config, preferenceSteps, sources);
   return { config, ...objective, ganpo, needsReference: objective.requirements.reference || objective.requirements.tokenReference || ganpo !== null };
 }

@@ -13,6 +13,7 @@ export const STAGES = ['all', 'sft', 'preference'] as const;
 export type Stage = (typeof STAGES)[number];
 export const SCHEDULES = ['cosine', 'linear', 'constant'] as const;
 export const DATA_MODES = ['strict', 'skip'] as const;
+export const TRUNCATION_MODES = ['keep_start', 'keep_end'] as const;
 
 /** Options of one training loop (SFT or preference). */
 const LoopFields = {
@@ -56,8 +57,12 @@ export const RunConfigCodec = strict(t.type(
       mode: oneOf(DATA_MODES),
       /** `auto` (the model checkpoint's, else bytes), `byte`, `gpt2` (needs vocab files in the model dir), a tokenizer.json path or a Hugging Face model directory. */
       tokenizer: nonEmptyString,
-      /** Longest tokenized sequence (prompt + completion); longer ones are truncated. */
+      /** Longest tokenized sequence (prompt + completion); longer ones are truncated (TRL's max_length). */
       maxLength: int({ ge: 2 }),
+      /** Longest prompt (BOS included), cut first, keeping its end (TRL's max_prompt_length); null: no limit of its own. */
+      maxPromptLength: nullable(int({ ge: 1 }), 'an integer ≥ 1 or null'),
+      /** What a row longer than maxLength keeps: `keep_start` cuts the completion's end, `keep_end` the prompt's start. */
+      truncationMode: oneOf(TRUNCATION_MODES),
       /** Fraction of user pairs held out for evaluation (the embedded task has its own held-out set). */
       evalFraction: num({ ge: 0, lt: 1 }),
       /**
@@ -168,6 +173,8 @@ export function defaultRunConfig(): RunConfig {
       mode: 'strict',
       tokenizer: 'auto',
       maxLength: 96,
+      maxPromptLength: null,
+      truncationMode: 'keep_start',
       evalFraction: 0.1,
       task: { ...DEFAULT_TASK },
     },

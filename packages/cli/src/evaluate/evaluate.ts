@@ -2,7 +2,8 @@ import { noGrad, Rng } from '@ganpo/autograd';
 import { isFormatCompliant, rewardBreakdown, type TaskInstance, type Tokenizer } from '@ganpo/datasets';
 import { type CausalLM, generateWithDetails, sequenceLogps } from '@ganpo/models';
 import type { Objective, PairLogps } from '@ganpo/objectives';
-import { type Pair, pairBatch, referenceForward, sequenceBatch, stepInput } from '../train/pairs.js';
+import { type Pair, pairBatch, referenceForward, type RowLimit, sequenceBatch, stepInput } from '../train/pairs.js';
+import { PairRewardTally, winRate } from './stats.js';
 import type { DriftEval, EvalResult, PreferenceEval, SampleStats, SamplingEval } from './types.js';
 
 /**
@@ -30,7 +31,7 @@ function evalMode<T>(models: CausalLM[], fn: () => T): T {
 export interface PreferenceEvalOptions {
   readonly objective: Objective<PairLogps>;
   readonly beta: number;
-  readonly maxLength: number;
+  readonly maxLength: RowLimit;
   readonly batchSize?: number;
 }
 
@@ -38,54 +39,24 @@ export interface PreferenceEvalOptions {
 export function preferenceEval(policy: CausalLM, reference: CausalLM, pairs: readonly Pair[], tokenizer: Tokenizer, o: PreferenceEvalOptions): PreferenceEval | null {
   if (pairs.length === 0) return null;
   return evalMode([policy, reference], () => {
-    let n = 0;
-    let acc = 0;
-    let margin = 0;
-    let chosen = 0;
-    let rejected = 0;
-    let loss = 0;
-    let policyLogpAcc = 0;
-    let refLogpAcc = 0;
+    const tally = new PairRewardTally(o.beta);
     for (const group of chunks(pairs, o.batchSize ?? 16)) {
       const { batch } = pairBatch(group, tokenizer, o.maxLength);
-      const b = batch.rows / 2;
-      if (b === 0) continue;
+      if (batch.rows === 0) continue;
       const out = policy.forward(batch);
       const ref = referenceForward(reference, batch, false);
       const input = stepInput(batch, { ...out, logps: sequenceLogps(out.logits, batch) }, ref, { reference: true, tokens: false, tokenReference: false, logSumSquaredProbs: false });
-      const pc = input.logps.policyChosen.data;
-      const pr = input.logps.policyRejected.data;
-      const rc = input.logps.refChosen!.data;
-      const rr = input.logps.refRejected!.data;
-      for (let i = 0; i < b; i++) {
-        const dc = pc[i] - rc[i];
-        const dr = pr[i] - rr[i];
-        acc += dc > dr ? 1 : 0;
-        margin += o.beta * (dc - dr);
-        chosen += o.beta * dc;
-        rejected += o.beta * dr;
-        policyLogpAcc += pc[i] > pr[i] ? 1 : 0;
-        refLogpAcc += rc[i] > rr[i] ? 1 : 0;
-      }
+      let loss: number;
       try {
-        loss += o.objective(input.logps).loss.item() * b;
+        loss = o.objective(input.logps).loss.item();
       } catch {
         // An objective that needs per-token inputs: the held-out loss is left out (NaN), the rest stands.
         loss = Number.NaN;
       }
-      n += b;
+      const lp = input.logps;
+      tally.add({ policyChosen: lp.policyChosen.data, policyRejected: lp.policyRejected.data, refChosen: lp.refChosen!.data, refRejected: lp.refRejected!.data }, loss);
     }
-    if (n === 0) return null;
-    return {
-      pairs: n,
-      accuracy: acc / n,
-      margin: margin / n,
-      chosenReward: chosen / n,
-      rejectedReward: rejected / n,
-      loss: loss / n,
-      policyLogpAccuracy: policyLogpAcc / n,
-      referenceLogpAccuracy: refLogpAcc / n,
-    };
+    return tally.result();
   });
 }
 
@@ -93,7 +64,7 @@ export function preferenceEval(policy: CausalLM, reference: CausalLM, pairs: rea
  * KL(π ‖ π_ref) of the next-token distributions, averaged over response tokens, and the distance between
  * the mean-pooled latents of policy and reference (over real tokens), on the chosen sequences of `pairs`.
  */
-export function driftEval(policy: CausalLM, reference: CausalLM, pairs: readonly Pair[], tokenizer: Tokenizer, maxLength: number): DriftEval | null {
+export function driftEval(policy: CausalLM, reference: CausalLM, pairs: readonly Pair[], tokenizer: Tokenizer, maxLength: RowLimit): DriftEval | null {
   if (pairs.length === 0) return null;
   return evalMode([policy, reference], () => {
     let klSum = 0;
@@ -179,16 +150,23 @@ export interface Sample {
   readonly tokens: number;
 }
 
+/**
+ * A prompt's token ids (BOS first) that leave room for at least one new token in a context of `ctx`: a longer
+ * prompt keeps BOS and its last tokens, and `cut` says how many were dropped (`ganpo sample` warns about it).
+ */
+export function fitPrompt(ids: readonly number[], ctx: number): { ids: number[]; cut: number } {
+  if (ids.length < ctx) return { ids: [...ids], cut: 0 };
+  const kept = [ids[0], ...ids.slice(ids.length - ctx + 2)];
+  return { ids: kept, cut: ids.length - kept.length };
+}
+
 /** Generates one response per prompt (seeded; greedy at temperature 0), prompts batched together. */
 export function sampleResponses(model: CausalLM, prompts: readonly string[], tokenizer: Tokenizer, o: SampleOptions, batchSize = 32): Sample[] {
   const rng = Rng.seeded(o.seed);
   const out: Sample[] = [];
   const ctx = model.config.contextLength;
   for (const group of chunks(prompts, batchSize)) {
-    const ids = group.map((p) => {
-      const toks = [tokenizer.bos, ...tokenizer.encode(p)];
-      return toks.length >= ctx ? [toks[0], ...toks.slice(toks.length - ctx + 2)] : toks;
-    });
+    const ids = group.map((p) => fitPrompt([tokenizer.bos, ...tokenizer.encode(p)], ctx).ids);
     const g = generateWithDetails(model, ids, {
       maxNewTokens: o.maxNewTokens,
       temperature: o.temperature,
@@ -239,10 +217,8 @@ export function samplingEval(policy: CausalLM, reference: CausalLM, heldOut: rea
     const seed = (o.seed * 1000003 + i * 7919) | 0;
     const ps = scoreSamples(instances, sampleResponses(policy, prompts, tokenizer, { temperature, maxNewTokens: o.maxNewTokens, seed }));
     const rs = scoreSamples(instances, sampleResponses(reference, prompts, tokenizer, { temperature, maxNewTokens: o.maxNewTokens, seed }));
-    let wins = 0;
-    ps.rewards.forEach((r, k) => (wins += r > rs.rewards[k] ? 1 : r === rs.rewards[k] ? 0.5 : 0));
     const strip = ({ rewards: _r, ...s }: SampleStats & { rewards: number[] }): SampleStats => s;
-    return { temperature, prompts: instances.length, policy: strip(ps), reference: strip(rs), winRate: wins / Math.max(instances.length, 1) };
+    return { temperature, prompts: instances.length, policy: strip(ps), reference: strip(rs), winRate: winRate(ps.rewards, rs.rewards) };
   });
 }
 
@@ -256,7 +232,7 @@ export interface EvaluateInput {
   readonly heldOut: readonly TaskInstance[] | null;
   readonly objective: Objective<PairLogps>;
   readonly beta: number;
-  readonly maxLength: number;
+  readonly maxLength: RowLimit;
   readonly sampling: SamplingEvalOptions;
   /** Held-out pairs used (0: all). */
   readonly pairs?: number;

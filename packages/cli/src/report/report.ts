@@ -200,7 +200,7 @@ export function finalMetrics(metrics: readonly MetricRecord[], stage: string): [
   return [...last].map(([k, [v, step]]) => [k, v, step]);
 }
 
-type Table = { head: string[]; rows: string[][] };
+export type Table = { head: string[]; rows: string[][] };
 
 export function summaryTable(s: RunSummary): Table {
   const rows: string[][] = [
@@ -272,7 +272,7 @@ export function finalTable(metrics: readonly MetricRecord[]): Table | null {
 // ---------------------------------------------------------------------------------------------------------
 // Markdown.
 
-function mdTable(t: Table, headless = false): string {
+export function mdTable(t: Table, headless = false): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const head = headless ? ['', ''] : t.head;
   return [`| ${head.map(esc).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
@@ -302,13 +302,13 @@ export function renderMarkdown(input: ReportInput): string {
 // ---------------------------------------------------------------------------------------------------------
 // HTML.
 
-function htmlTable(t: Table, headless = false): string {
+export function htmlTable(t: Table, headless = false): string {
   const head = headless ? '' : `<thead><tr>${t.head.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead>`;
   const body = t.rows.map((r) => `<tr>${r.map((c, i) => (headless && i === 0 ? `<th>${escapeXml(c)}</th>` : `<td>${escapeXml(c)}</td>`)).join('')}</tr>`).join('');
   return `<table>${head}<tbody>${body}</tbody></table>`;
 }
 
-const CSS = `
+export const CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px auto;max-width:1340px;color:#222;background:#f6f7f9;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
 .sub{color:#666;margin:0 0 16px}

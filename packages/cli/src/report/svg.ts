@@ -12,6 +12,10 @@ export interface Series {
   readonly color?: string;
   /** Draw dashed (e.g. evaluation curves next to training curves). */
   readonly dashed?: boolean;
+  /** A shaded band around the line: [x, low, high] (e.g. mean ± sd over seeds). */
+  readonly band?: ReadonlyArray<readonly [number, number, number]>;
+  /** Points only, no line (a scatter plot). */
+  readonly markersOnly?: boolean;
 }
 
 export interface PlotOptions {
@@ -146,6 +150,7 @@ export function linePlot(options: PlotOptions): string {
     return lo === hi ? [lo - 1, hi + 1] : [lo, hi];
   })();
   const ys = allPoints.map((p) => p[1]);
+  for (const s of series) for (const [, lo, hi] of s.band ?? []) ys.push(lo, hi);
   if (options.hline) ys.push(options.hline.y);
   const [y0, y1] = options.yDomain ? [options.yDomain[0], options.yDomain[1]] : paddedDomain(ys);
   const sx = (x: number) => m.left + ((x - x0) / (x1 - x0)) * plotW;
@@ -187,6 +192,11 @@ export function linePlot(options: PlotOptions): string {
   parts.push(`<g>`);
   for (const s of series) {
     const dash = s.dashed ? ' stroke-dasharray="5 3"' : '';
+    const band = [...(s.band ?? [])].filter((b) => b.every(Number.isFinite)).sort((a, b) => a[0] - b[0]);
+    if (band.length > 1) {
+      const edge = [...band.map((b) => `${fmt(sx(b[0]))} ${fmt(sy(b[2]))}`), ...band.reverse().map((b) => `${fmt(sx(b[0]))} ${fmt(sy(b[1]))}`)];
+      parts.push(`<path d="M${edge.join('L')}Z" fill="${s.color}" fill-opacity="0.15" stroke="none"/>`);
+    }
     const weight = options.smoothing ?? 0;
     const smoothIt = weight > 0 && s.points.length > 20;
     if (smoothIt) {
@@ -194,11 +204,11 @@ export function linePlot(options: PlotOptions): string {
       const sm = smooth(s.points.map((p) => p[1]), weight);
       const spts = s.points.map((p, i): [number, number] => [p[0], sm[i]]);
       parts.push(`<path d="${pathData(spts, sx, sy)}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`);
-    } else {
+    } else if (!s.markersOnly) {
       parts.push(`<path d="${pathData(s.points, sx, sy)}" fill="none" stroke="${s.color}" stroke-width="1.8"${dash}/>`);
     }
     const finite = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-    if (finite.length <= 30) {
+    if (finite.length <= 30 || s.markersOnly) {
       for (const [x, y] of finite) parts.push(`<circle cx="${fmt(sx(x))}" cy="${fmt(sy(y))}" r="2.6" fill="${s.color}"/>`);
     }
   }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Optimizer, OptimizerStateDict } from '@ganpo/autograd';
-import { type GanpoState, type GanpoStateMeta, ganpoStateDict, loadGanpoState } from '@ganpo/adversarial';
+import { type Ganpo, type GanpoStateMeta, ganpoStateDict, loadGanpoState } from '@ganpo/adversarial';
 import type { Tokenizer } from '@ganpo/datasets';
 import { type CausalLM, type SafeTensor, saveCheckpoint, toTensors, writeFileAtomic } from '@ganpo/models';
 import { RunFailure } from '../errors.js';
@@ -87,7 +87,7 @@ export interface SaveInput {
   readonly model: CausalLM;
   readonly tokenizer: Tokenizer;
   readonly optimizer: Optimizer;
-  readonly ganpo: GanpoState | null;
+  readonly ganpo: Ganpo | null;
   readonly seconds: number;
   readonly tokens: number;
   readonly keep: number;
@@ -160,7 +160,7 @@ export interface LoadedTraining {
   readonly state: TrainerState;
   readonly optimizerTensors: Record<string, SafeTensor>;
   /** Rebuilds the GANPO state (null if the checkpoint has none). */
-  readonly ganpo: () => GanpoState | null;
+  readonly ganpo: () => Ganpo | null;
 }
 
 export function loadTrainingCheckpoint(runDir: string, pointer: LatestPointer): LoadedTraining {

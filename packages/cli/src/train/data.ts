@@ -7,6 +7,7 @@ import {
   isFormatName,
   isPreferenceExample,
   isSftExample,
+  isUnpairedExample,
   loadHfTokenizer,
   loadPreferenceDataset,
   splitTrainEval,
@@ -38,6 +39,12 @@ export interface Pair {
   readonly messages?: PairMessages;
 }
 
+export interface Unpaired {
+  readonly prompt: string;
+  readonly completion: string;
+  readonly desirable: boolean;
+}
+
 export interface Demo {
   readonly prompt: string;
   readonly completion: string;
@@ -50,6 +57,8 @@ export interface RunData {
   readonly sft: readonly Demo[];
   readonly trainPairs: readonly Pair[];
   readonly evalPairs: readonly Pair[];
+  /** Unpaired rows (prompt, completion, desirable or not): KTO's data, used with `--objective kto` only. */
+  readonly unpaired: readonly Unpaired[];
   /** Embedded task only: prompts with a known answer, scored by the task's reward. */
   readonly heldOut: readonly TaskInstance[] | null;
   /** Things the user should know (skipped lines, dropped examples). */
@@ -71,6 +80,7 @@ export function embeddedTaskData(options: Record<string, unknown> = {}): RunData
     sft: task.sft,
     trainPairs: task.trainPairs,
     evalPairs: task.evalPairs,
+    unpaired: [],
     heldOut: task.heldOut,
     warnings: [],
   };
@@ -116,8 +126,10 @@ export async function userData(config: RunConfig): Promise<RunData> {
   const path = d.path!;
   const { data, warnings } = await readDataFile(path, d.format, d.mode, 'data');
   const pairs = pairsOf(data.examples);
+  const unpaired = data.examples.filter(isUnpairedExample).map(({ prompt, completion, label }) => ({ prompt, completion, desirable: label }));
   const kinds = new Set(data.examples.map((e) => e.kind));
-  const needsPairs = config.stage !== 'sft';
+  const kto = isKtoObjective(config);
+  const needsPairs = config.stage !== 'sft' && !kto;
   let sft: Demo[];
   if (d.sftPath) {
     const s = await readDataFile(d.sftPath, 'auto', d.mode, 'SFT data');
@@ -127,24 +139,41 @@ export async function userData(config: RunConfig): Promise<RunData> {
   } else {
     // SFT on the chosen responses (TRL's usual recipe), or on prompt/completion rows if the file has them.
     const demos = demosOf(data.examples);
-    sft = demos.length > 0 ? demos : pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen, ...(p.messages ? { messages: { prompt: p.messages.prompt, completion: p.messages.chosen } } : {}) }));
+    sft =
+      demos.length > 0
+        ? demos
+        : [
+            ...pairs.map((p) => ({ prompt: p.prompt, completion: p.chosen, ...(p.messages ? { messages: { prompt: p.messages.prompt, completion: p.messages.chosen } } : {}) })),
+            ...unpaired.filter((u) => u.desirable),
+          ];
+  }
+  if (kto && config.stage !== 'sft' && pairs.length === 0 && unpaired.length === 0) {
+    throw new DataError(`data ${path} has no examples for KTO (rows are ${[...kinds].join(', ')}); it needs prompt/completion/label rows or preference pairs`);
   }
   if (needsPairs && pairs.length === 0) {
-    throw new DataError(`data ${path} has no preference pairs (rows are ${[...kinds].join(', ')}); the preference stage needs prompt/chosen/rejected rows`, [], 'use --stage sft to fine-tune on prompt/completion rows only');
+    const hint = unpaired.length > 0 ? 'the rows are unpaired (prompt/completion/label): train on them with --objective kto' : 'use --stage sft to fine-tune on prompt/completion rows only';
+    throw new DataError(`data ${path} has no preference pairs (rows are ${[...kinds].join(', ')}); the preference stage needs prompt/chosen/rejected rows`, [], hint);
   }
   const split = splitTrainEval(pairs, { seed: config.seed, evalFraction: pairs.length >= 10 ? d.evalFraction : 0 });
   if (needsPairs && split.train.length === 0) throw new DataError(`data ${path}: no training pairs left after holding out ${split.eval.length} for evaluation`, [], 'lower --eval-fraction');
   const formats = [...new Set(Object.values(data.formats))].join(', ');
   return {
     kind: 'user',
-    description: `${path} (${formats}; ${split.train.length} train pairs, ${split.eval.length} held-out pairs, ${sft.length} SFT examples${data.counts.invalid > 0 ? `, ${data.counts.invalid} bad lines skipped` : ''})`,
+    description: `${path} (${formats}; ${split.train.length} train pairs, ${split.eval.length} held-out pairs, ${unpaired.length > 0 ? `${unpaired.length} unpaired examples, ` : ''}${sft.length} SFT examples${data.counts.invalid > 0 ? `, ${data.counts.invalid} bad lines skipped` : ''})`,
     sft,
     trainPairs: split.train,
     evalPairs: split.eval,
+    unpaired,
     heldOut: null,
     warnings,
   };
 }
+
+/** Whether the run's objective is KTO (unpaired examples). */
+export const isKtoObjective = (config: RunConfig): boolean => {
+  const o = config.preference.objective as unknown;
+  return !Array.isArray(o) && (o as { loss?: unknown } | null)?.loss === 'kto';
+};
 
 export async function loadRunData(config: RunConfig): Promise<RunData> {
   return config.data.path === null ? embeddedTaskData(config.data.task) : userData(config);

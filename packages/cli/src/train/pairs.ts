@@ -3,6 +3,7 @@ import type { PairLatents } from '@ganpo/adversarial';
 import { type Batch, ChatTemplateError, collatePairs, collateSequences, type SequenceBatch, type Tokenizer } from '@ganpo/datasets';
 import { type CausalLM, type SequenceLogps, sequenceLogps } from '@ganpo/models';
 import type { InputRequirements, PairLogps } from '@ganpo/objectives';
+import type { LengthLimit } from './truncation.js';
 import { DataError } from '../errors.js';
 
 /**
@@ -17,19 +18,23 @@ export interface Pair {
   readonly rejected: string;
 }
 
-/** Collates pairs, failing loudly if truncation dropped some (the caller sized maxLength). */
-export function pairBatch(pairs: readonly Pair[], tokenizer: Tokenizer, maxLength: number): { batch: Batch; dropped: number } {
-  const { batch, dropped } = withTemplateErrors(() => collatePairs(pairs, tokenizer, { maxLength }));
+/** A row limit: `--max-length` alone, or with `--max-prompt-length` and `--truncation-mode` (see truncation.ts). */
+export type RowLimit = number | LengthLimit;
+const limitOptions = (limit: RowLimit): LengthLimit => (typeof limit === 'number' ? { maxLength: limit } : limit);
+
+/** Collates pairs, truncated to `limit`; pairs that cannot fit are left out (and counted in `dropped`). */
+export function pairBatch(pairs: readonly Pair[], tokenizer: Tokenizer, limit: RowLimit): { batch: Batch; dropped: number } {
+  const { batch, dropped } = withTemplateErrors(() => collatePairs(pairs, tokenizer, limitOptions(limit)));
   return { batch, dropped: dropped.length };
 }
 
-export function sequenceBatch(demos: readonly { prompt: string; completion: string }[], tokenizer: Tokenizer, maxLength: number): { batch: SequenceBatch; dropped: number } {
-  const { batch, dropped } = withTemplateErrors(() => collateSequences(demos, tokenizer, { maxLength }));
+export function sequenceBatch(demos: readonly { prompt: string; completion: string }[], tokenizer: Tokenizer, limit: RowLimit): { batch: SequenceBatch; dropped: number } {
+  const { batch, dropped } = withTemplateErrors(() => collateSequences(demos, tokenizer, limitOptions(limit)));
   return { batch, dropped: dropped.length };
 }
 
 /** A model's chat template that cannot render the data is a problem of the inputs, reported as such. */
-function withTemplateErrors<A>(collate: () => A): A {
+export function withTemplateErrors<A>(collate: () => A): A {
   try {
     return collate();
   } catch (e) {

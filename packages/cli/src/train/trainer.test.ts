@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import { train } from '../index.js';
 import { defaultRunConfig } from '../config/runConfig.js';
 import { BatchOrder, lrSchedule, stageSteps } from './trainer.js';
+import { buildTrainConfig } from '../commands/train.js';
 
 describe('data order', () => {
   it('is a pure function of the micro-batch index: every item once per epoch, reshuffled each epoch', () => {
@@ -93,3 +94,131 @@ describe('train() from code', () => {
     await expect(train({ seed: -1 })).rejects.toMatchObject({ details: ['seed: expected an integer ≥ 0 and ≤ 2147483647, got -1'] });
   });
 });
+
+describe('gradient accumulation', () => {
+  const metricLines = (out: string) =>
+    readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
+  const run = (batchSize: number, gradAccum: number) => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ganpo-accum-')), 'run');
+    return train({
+      out,
+      stage: 'preference',
+      model: { init: 'tiny', dropout: null },
+      preference: { steps: 6, batchSize, gradAccum, warmup: 2, schedule: 'cosine' },
+      ganpo: { enabled: true, instanceNoise: { sigma0: 0.5, annealSteps: 6 } },
+      log: { interval: 1, evalInterval: 0, saveInterval: 0 },
+      eval: { atEnd: false },
+    }).then(() => metricLines(out));
+  };
+
+  it('takes one discriminator update per policy step: the same disc lr and noise schedule with and without it', async () => {
+    const plain = await run(4, 1);
+    const accumulated = await run(2, 2);
+    const schedule = (lines: Record<string, number>[]) => lines.map((l) => [l.step, l['ganpo/disc_lr'], l['ganpo/noise_sigma']]);
+    expect(plain).toHaveLength(6);
+    expect(schedule(accumulated)).toEqual(schedule(plain));
+    // The schedule is not trivially constant: warmup from 0, then cosine decay, every step of the run; noise anneals.
+    expect(plain.map((l) => l['ganpo/disc_lr'] > 0)).toEqual([false, true, true, true, true, true]);
+    expect(plain[1]['ganpo/disc_lr']).toBeGreaterThan(plain[0]['ganpo/disc_lr']);
+    expect(plain[5]['ganpo/noise_sigma']).toBeLessThan(plain[0]['ganpo/noise_sigma']);
+  }, 120_000);
+});
+
+describe('KTO: a stage description over unpaired data', () => {
+  it('trains on prompt/completion/label rows with --objective kto (GANPO off: no pairs)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ganpo-kto-'));
+    const words = ['ab', 'cab', 'bad', 'dab', 'cad', 'bead', 'deb', 'abc'];
+    const rows = words.flatMap((w) => [
+      { prompt: `reverse: ${w}\n`, completion: [...w].reverse().join(''), label: true },
+      { prompt: `reverse: ${w}\n`, completion: w, label: false },
+    ]);
+    writeFileSync(join(dir, 'kto.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
+    const lines: string[] = [];
+    const result = await train(
+      {
+        out: join(dir, 'run'),
+        data: { path: join(dir, 'kto.jsonl') },
+        model: { init: 'tiny', dropout: null },
+        sft: { steps: 2, batchSize: 4 },
+        preference: { steps: 3, batchSize: 4, warmup: 0, objective: { loss: 'kto', beta: 0.2 } },
+        log: { interval: 1, evalInterval: 0, saveInterval: 0 },
+        eval: { atEnd: false },
+      },
+      { log: (l) => lines.push(l) },
+    );
+    expect(result.status).toBe('completed');
+    expect(lines.find((l) => l.startsWith('objective:'))).toMatch(/^objective: kto\(beta=0.2\); GANPO off \(KTO trains on unpaired examples/);
+    const pref = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.stage === 'preference');
+    expect(pref).toHaveLength(3);
+    for (const m of pref) {
+      expect(m['count/desirable'] + m['count/undesirable']).toBe(4);
+      expect(Number.isFinite(m.loss) && Number.isFinite(m.kl)).toBe(true);
+    }
+  }, 60_000);
+});
+
+describe('truncation (TRL: --max-length, --max-prompt-length, --truncation-mode)', () => {
+  const setup = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ganpo-trunc-'));
+    // 12 pairs: 8 with a 40-character prompt, 4 short ones.
+    const pairs = Array.from({ length: 12 }, (_, i) => ({
+      prompt: i < 8 ? `please reverse the following word: ${'abcdefgh'[i]}bcde\n` : `rev: x${i}\n`,
+      chosen: 'edcb',
+      rejected: 'bcde',
+    }));
+    writeFileSync(join(dir, 'prefs.jsonl'), pairs.map((p) => JSON.stringify(p)).join('\n'));
+    return dir;
+  };
+  const config = (dir: string, data: Record<string, unknown>) => ({
+    out: join(dir, 'run'),
+    stage: 'preference' as const,
+    data: { path: join(dir, 'prefs.jsonl'), evalFraction: 0, ...data },
+    model: { init: 'tiny', dropout: null },
+    preference: { steps: 1, batchSize: 2, warmup: 0 },
+    ganpo: { enabled: false },
+    log: { evalInterval: 0, saveInterval: 0 },
+    eval: { atEnd: false },
+  });
+
+  it('counts and reports rows cut and rows left out at the start, and trains on the rest', async () => {
+    const dir = setup();
+    const lines: string[] = [];
+    await train(config(dir, { maxLength: 24 }), { log: (l) => lines.push(l) });
+    expect(lines).toContain('truncation (--max-length 24, keep_start): 0 of 12 training pairs truncated, 8 left out (no completion token left)');
+  }, 60_000);
+
+  it('keep_end and --max-prompt-length cut the prompt instead, so those rows are kept', async () => {
+    const dir = setup();
+    const lines: string[] = [];
+    await train(config(dir, { maxLength: 24, truncationMode: 'keep_end' }), { log: (l) => lines.push(l) });
+    expect(lines).toContain('truncation (--max-length 24, keep_end): 8 of 12 training pairs truncated');
+    const lines2: string[] = [];
+    await train({ ...config(dir, { maxLength: 24, maxPromptLength: 12 }), out: join(dir, 'run2') }, { log: (l) => lines2.push(l) });
+    expect(lines2).toContain('truncation (--max-length 24, --max-prompt-length 12, keep_start): 8 of 12 training pairs truncated');
+  }, 60_000);
+
+  it('no usable row is an error before training starts (never a run with loss 0), and nothing is written', async () => {
+    const dir = setup();
+    await expect(train(config(dir, { maxLength: 8 }))).rejects.toThrow(/none of the 12 training pairs fits --max-length 8, keep_start/);
+    expect(existsSync(join(dir, 'run'))).toBe(false);
+  });
+});
+
+describe('resume of a run saved before an option existed', () => {
+  it('takes the new option’s default (here the truncation settings)', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'ganpo-old-config-')), 'run');
+    await train({ out, stage: 'sft', model: { init: 'tiny', dropout: null }, sft: { steps: 1, batchSize: 2 }, log: { evalInterval: 0, saveInterval: 0 }, eval: { atEnd: false } });
+    const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    delete saved.data.maxPromptLength;
+    delete saved.data.truncationMode;
+    writeFileSync(join(out, 'config.json'), JSON.stringify(saved));
+    const { config, changed } = buildTrainConfig({ resume: out });
+    expect(config.data.truncationMode).toBe('keep_start');
+    expect(config.data.maxPromptLength).toBeNull();
+    expect(changed).toEqual([]);
+  }, 60_000);
+});
+

@@ -1,34 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  AdamW,
-  backward,
-  clipGradNorm,
-  constantSchedule,
-  cosineWithWarmup,
-  linearWarmup,
-  linearWithWarmup,
-  mul,
-  noGrad,
-  type Optimizer,
-  type Schedule,
-  type Tensor,
-} from '@ganpo/autograd';
-import { createGanpoState, discriminatorStep, type GanpoState, ganpoTerm, type PairLatents } from '@ganpo/adversarial';
-import { deriveSeed, epochBatches, type Tokenizer } from '@ganpo/datasets';
-import { type CausalLM, freezeReference, saveCheckpoint, sequenceLogps, sftLoss } from '@ganpo/models';
-import {
-  contramap,
-  getObjectiveMonoid,
-  metricValues,
-  type Objective,
-  type PairLogps,
-  preferenceObjective,
-} from '@ganpo/objectives';
+import { Ganpo } from '@ganpo/adversarial';
+import type { Tokenizer } from '@ganpo/datasets';
+import { type CausalLM, freezeReference, saveCheckpoint } from '@ganpo/models';
+import { preferenceObjective } from '@ganpo/objectives';
 import { type ResolvedRun, resolveRun } from '../config/resolve.js';
-import type { LoopConfig, RunConfig, Sources } from '../config/runConfig.js';
-import { ConfigError, Interrupted, NonFiniteError, RunFailure } from '../errors.js';
-import { evaluateAsync, greedyReward, preferenceEval } from '../evaluate/evaluate.js';
+import type { RunConfig, Sources } from '../config/runConfig.js';
+import { Interrupted, NonFiniteError, RunFailure } from '../errors.js';
+import { evaluateAsync } from '../evaluate/evaluate.js';
 import type { EvalResult } from '../evaluate/types.js';
 import type { StageSummary } from '../report/report.js';
 import { RUN_FILES, type RunRecord, readRunRecord, writeJson, writeReport } from '../report/write.js';
@@ -36,22 +15,27 @@ import { MetricsWriter, truncateMetricsAfter } from '../util/metrics.js';
 import type { Progress } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { selectBackend } from './backend.js';
-import {
-  type LatestPointer,
-  loadTrainingCheckpoint,
-  readLatest,
-  restoreOptimizer,
-  saveTrainingCheckpoint,
-  type TrainStage,
-} from './checkpoints.js';
-import { type Demo, loadRunData, type Pair, type RunData } from './data.js';
+import { type LatestPointer, loadTrainingCheckpoint, readLatest, type TrainStage } from './checkpoints.js';
+import { type Demo, isKtoObjective, loadRunData, type RunData } from './data.js';
+import { type GreedyCurve, preferenceEvalHook, sftEvalHook } from './evalHooks.js';
+import { type LoopEnv, openStage, runStage, type StageDescription, type StageOutcome } from './loop.js';
 import { initialPolicy, loadModelDir } from './model.js';
-import { realTokens, referenceForward, sequenceBatch, pairBatch, type StepInput, stepInput } from './pairs.js';
+import { checkNewRunDir, checkResumeDir, createRunDir, lockRunDir, moveOldRunAside, type OldRun, removeFailedRunDir } from './runDir.js';
+import { stageSteps } from './schedule.js';
+import { fitRunData, type LengthLimit, lengthLimitOf } from './truncation.js';
+import { ktoOnPairs, ktoStage, unpairedItems } from './stages/kto.js';
+import { preferenceStage } from './stages/preference.js';
+import { sftStage } from './stages/sft.js';
+
+export { BatchOrder, lrSchedule, stageSteps } from './schedule.js';
+export { sftEval } from './evalHooks.js';
 
 /**
- * The training pipeline behind `ganpo train` and `train()`: SFT, then preference optimisation with the
- * GANPO term (docs/method.md §5), metrics, checkpoints, resume, evaluation and the report. One process-wide
- * side effect: the engine's backend is set.
+ * The training pipeline behind `ganpo train` and `train()`: SFT, then preference optimisation (with the GANPO
+ * term, docs/method.md §5), evaluation and the report. This file only orchestrates: the loop, resume, checkpoints and
+ * interruption are `loop.ts`'s, each stage is a description in `stages/`, the run directory (lock, marker,
+ * `--overwrite`) is `runDir.ts`'s. Nothing is written or deleted before the configuration, the data and the model
+ * are validated. One process-wide side effect: the engine's backend is set.
  */
 
 export interface StagePosition {
@@ -68,7 +52,7 @@ export interface TrainOptions {
   readonly interrupt?: { requested: boolean };
   /** Continue the run in `config.out` from its latest checkpoint. */
   readonly resume?: boolean;
-  /** Delete an existing run in `config.out` first. */
+  /** Replace an existing run in `config.out` (moved aside, deleted once the new run has taken its first step). */
   readonly overwrite?: boolean;
   /** Stop (with a checkpoint, as Ctrl-C would) after this step. */
   readonly stopAt?: StagePosition;
@@ -88,313 +72,13 @@ export interface TrainResult {
   readonly report: { html: string; md: string };
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Schedules and data order.
-
-export function lrSchedule(loop: LoopConfig, totalSteps: number): Schedule {
-  const warmupSteps = Math.min(loop.warmup, totalSteps);
-  switch (loop.schedule) {
-    case 'cosine':
-      return cosineWithWarmup({ lr: loop.lr, warmupSteps, totalSteps: Math.max(totalSteps, warmupSteps), minLr: 0 });
-    case 'linear':
-      return linearWithWarmup({ lr: loop.lr, warmupSteps, totalSteps: Math.max(totalSteps, warmupSteps) });
-    default:
-      return warmupSteps > 0 ? linearWarmup({ lr: loop.lr, warmupSteps }) : constantSchedule(loop.lr);
-  }
-}
-
-/**
- * Micro-batch i of a stage: epoch e = ⌊i / batchesPerEpoch⌋, reshuffled with a seed derived from (run
- * seed, stage, e). A pure function of i, so a resumed run sees exactly the batches it would have seen.
- */
-export class BatchOrder<T> {
-  readonly perEpoch: number;
-  private cached: { epoch: number; batches: T[][] } | null = null;
-  constructor(
-    private readonly items: readonly T[],
-    private readonly batchSize: number,
-    private readonly seed: number,
-  ) {
-    const full = Math.floor(items.length / batchSize);
-    this.perEpoch = Math.max(1, full);
-  }
-  at(i: number): { items: T[]; epoch: number } {
-    const epoch = Math.floor(i / this.perEpoch);
-    if (!this.cached || this.cached.epoch !== epoch) {
-      // Full batches only (the last, smaller one is dropped), unless the data is smaller than a batch.
-      const batches = epochBatches(this.items, epoch, { batchSize: this.batchSize, seed: this.seed, dropLast: this.items.length >= this.batchSize });
-      this.cached = { epoch, batches };
-    }
-    return { items: this.cached.batches[i % this.perEpoch], epoch };
-  }
-}
-
-export function stageSteps(loop: LoopConfig, items: number): number {
-  if (loop.epochs === null) return loop.steps;
-  const perEpoch = Math.max(1, Math.floor(items / loop.batchSize));
-  return Math.max(1, Math.ceil((loop.epochs * perEpoch) / loop.gradAccum));
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Helpers.
-
-function firstNonFinite(values: Record<string, number>): [string, number] | null {
-  if ('loss' in values && !Number.isFinite(values.loss)) return ['loss', values.loss];
-  for (const [k, v] of Object.entries(values)) if (typeof v === 'number' && !Number.isFinite(v)) return [k, v];
-  return null;
-}
-
-const gradNorm = (params: readonly Tensor[]): number => {
-  let acc = 0;
-  for (const p of new Set(params)) {
-    const g = p.grad;
-    if (!g) continue;
-    for (let i = 0; i < g.data.length; i++) acc += g.data[i] * g.data[i];
-  }
-  return Math.sqrt(acc);
-};
-
-const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
-
-/** Loss term plus a metric holding its own value (so the parts of a sum are logged). */
-const withLossMetric =
-  <A>(name: string, o: Objective<A>): Objective<A> =>
-  (input) => {
-    const t = o(input);
-    return { loss: t.loss, metrics: { ...t.metrics, [name]: noGrad(() => t.loss.detach()) } };
-  };
-
-function addInto(acc: Record<string, number>, values: Record<string, number>, weight: number): void {
-  for (const [k, v] of Object.entries(values)) acc[k] = (acc[k] ?? 0) + v * weight;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The loop driver shared by both stages.
-
-interface StageContext {
-  readonly stage: TrainStage;
-  readonly runDir: string;
-  readonly config: RunConfig;
-  readonly loop: LoopConfig;
-  readonly totalSteps: number;
-  readonly model: CausalLM;
-  readonly tokenizer: Tokenizer;
-  readonly optimizer: Optimizer;
-  readonly metrics: MetricsWriter;
-  readonly options: TrainOptions;
-  /** Seconds and tokens already spent in this stage (from a checkpoint). */
-  seconds: number;
-  tokens: number;
-  ganpo: GanpoState | null;
-  lastCheckpoint: string | null;
-}
-
-interface StepOutcome {
-  readonly values: Record<string, number>;
-  readonly tokens: number;
-  /** Fractional epoch reached (micro-batches done / batches per epoch), TRL's `epoch`. */
-  readonly epoch: number;
-}
-
-async function runStage(
-  ctx: StageContext,
-  startStep: number,
-  step: (k: number) => StepOutcome,
-  evaluateAt: (k: number) => Record<string, number>,
-  progressFields: (v: Record<string, number>) => Record<string, number | string>,
-): Promise<'done' | 'stopped'> {
-  const { stage, config, totalSteps, options } = ctx;
-  const label = stage === 'sft' ? 'SFT       ' : config.stage === 'all' || config.stage === 'preference' ? 'preference' : stage;
-  const task = options.progress?.start(label, totalSteps, 'steps');
-  task?.update(startStep);
-  const save = (k: number, done: boolean) => {
-    ctx.lastCheckpoint = saveTrainingCheckpoint({
-      runDir: ctx.runDir,
-      stage,
-      step: k,
-      totalSteps,
-      stageDone: done,
-      model: ctx.model,
-      tokenizer: ctx.tokenizer,
-      optimizer: ctx.optimizer,
-      ganpo: ctx.ganpo,
-      seconds: ctx.seconds,
-      tokens: ctx.tokens,
-      keep: config.log.keepCheckpoints,
-    });
-    ctx.metrics.sync();
-  };
-  let last: Record<string, number> = {};
-  if (options.interrupt?.requested === true && startStep < totalSteps) {
-    // Interrupted at the very end of the previous stage: stop before this one starts (its checkpoint is saved).
-    task?.done();
-    const latest = readLatest(ctx.runDir);
-    throw new Interrupted(stage, startStep, ctx.lastCheckpoint ?? (latest ? join(ctx.runDir, latest.dir) : null));
-  }
-  for (let k = startStep; k < totalSteps; k++) {
-    const started = performance.now();
-    const out = step(k);
-    const seconds = (performance.now() - started) / 1000;
-    ctx.seconds += seconds;
-    ctx.tokens += out.tokens;
-    const done = k + 1;
-    const values: Record<string, number> = { ...out.values, tokens_per_s: out.tokens / Math.max(seconds, 1e-9), epoch: out.epoch };
-    const evalNow = config.log.evalInterval > 0 && (done % config.log.evalInterval === 0 || done === totalSteps);
-    if (evalNow) Object.assign(values, evaluateAt(done));
-    if (done % config.log.interval === 0 || done === totalSteps || evalNow) {
-      ctx.metrics.write({ stage, step: done, ...values, elapsed_s: Math.round(ctx.seconds * 1000) / 1000 });
-    }
-    last = values;
-    task?.update(done, progressFields(values));
-    const isLast = done === totalSteps;
-    const periodic = config.log.saveInterval > 0 && done % config.log.saveInterval === 0;
-    const stopHere = options.stopAt && options.stopAt.stage === stage && options.stopAt.step === done && !isLast;
-    const interrupted = options.interrupt?.requested === true && !isLast;
-    if (isLast || periodic || stopHere || interrupted) save(done, isLast);
-    if (stopHere || interrupted) {
-      task?.done(progressFields(last));
-      if (interrupted) throw new Interrupted(stage, done, ctx.lastCheckpoint);
-      options.log?.(`stopped after ${stage} step ${done} as asked; checkpoint ${ctx.lastCheckpoint}`);
-      return 'stopped';
-    }
-    await yieldToEventLoop();
-    if (options.interrupt?.requested === true && !isLast) {
-      // The signal arrived during the step: the state after it is saved (if not already), then we stop.
-      if (!(periodic || stopHere)) save(done, false);
-      task?.done(progressFields(last));
-      throw new Interrupted(stage, done, ctx.lastCheckpoint);
-    }
-  }
-  task?.done(progressFields(last));
-  return 'done';
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// SFT.
-
-export function sftStep(ctx: StageContext, order: BatchOrder<Demo>, maxLength: number, nanAt: number | null) {
-  const { model, optimizer, loop } = ctx;
-  return (k: number): StepOutcome => {
-    model.train();
-    let tokens = 0;
-    let loss = 0;
-    for (let a = 0; a < loop.gradAccum; a++) {
-      const { items } = order.at(k * loop.gradAccum + a);
-      const { batch } = sequenceBatch(items, ctx.tokenizer, maxLength);
-      if (batch.rows === 0) continue;
-      const { logits } = model.forward(batch);
-      let l = sftLoss(logits, batch);
-      if (nanAt === k + 1) l = mul(l, Number.NaN);
-      const value = l.item();
-      if (!Number.isFinite(value)) throw new NonFiniteError('sft', k + 1, 'loss', value, ctx.lastCheckpoint);
-      backward(loop.gradAccum === 1 ? l : mul(l, 1 / loop.gradAccum));
-      loss += value / loop.gradAccum;
-      tokens += realTokens(batch);
-    }
-    const params = model.parameters();
-    const norm = loop.clip > 0 ? clipGradNorm(params, loop.clip) : gradNorm(params);
-    if (!Number.isFinite(norm)) {
-      optimizer.zeroGrad();
-      throw new NonFiniteError('sft', k + 1, 'grad_norm', norm, ctx.lastCheckpoint);
-    }
-    optimizer.step();
-    optimizer.zeroGrad();
-    return { values: { loss, learning_rate: optimizer.lr, grad_norm: norm }, tokens, epoch: ((k + 1) * loop.gradAccum) / order.perEpoch };
-  };
-}
-
-export function sftEval(model: CausalLM, demos: readonly Demo[], tokenizer: Tokenizer, maxLength: number): number {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      let total = 0;
-      let n = 0;
-      for (let i = 0; i < demos.length; i += 32) {
-        const { batch } = sequenceBatch(demos.slice(i, i + 32), tokenizer, maxLength);
-        if (batch.rows === 0) continue;
-        const rows = batch.rows;
-        total += sftLoss(model.forward(batch).logits, batch).item() * rows;
-        n += rows;
-      }
-      return n > 0 ? total / n : Number.NaN;
-    });
-  } finally {
-    model.train(wasTraining);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Preference optimisation with GANPO.
-
-export function preferenceStep(ctx: StageContext, run: ResolvedRun, reference: CausalLM | null, prefObjective: Objective<PairLogps>, order: BatchOrder<Pair>, maxLength: number, nanAt: number | null) {
-  const { model, optimizer, loop } = ctx;
-  const monoid = getObjectiveMonoid<StepInput>();
-  const pref = contramap((s: StepInput) => s.logps, withLossMetric('loss/preference', prefObjective));
-  return (k: number): StepOutcome => {
-    model.train();
-    let tokens = 0;
-    const acc: Record<string, number> = {};
-    for (let a = 0; a < loop.gradAccum; a++) {
-      const { items } = order.at(k * loop.gradAccum + a);
-      const { batch } = pairBatch(items, ctx.tokenizer, maxLength);
-      if (batch.rows === 0) continue;
-      // 1–2: policy forward on chosen and rejected rows in one [2B, T] pass; reference forward without gradient.
-      const ref = reference ? referenceForward(reference, batch, run.ganpo !== null) : null;
-      const out = model.forward(batch);
-      const input = stepInput(batch, { ...out, logps: sequenceLogps(out.logits, batch) }, ref, run.requirements);
-      // 3: discriminator step on detached latents (means updated, one AdamW step per discriminator).
-      let discMetrics: Record<string, number> = {};
-      let objective: Objective<StepInput> = pref;
-      if (ctx.ganpo) {
-        const d = discriminatorStep(ctx.ganpo, input.latents);
-        ctx.ganpo = d.state;
-        discMetrics = d.metrics;
-        // 4: L_OPO ⊕ λ·L_adv with the just-updated discriminators frozen.
-        const adv = contramap((s: StepInput) => s.latents, withLossMetric('loss/ganpo', ganpoTerm(ctx.ganpo) as Objective<PairLatents>));
-        objective = monoid.concat(pref, adv);
-      }
-      const term = objective(input);
-      let loss = term.loss;
-      if (nanAt === k + 1) loss = mul(loss, Number.NaN);
-      const values = { loss: loss.item(), ...metricValues(term.metrics), ...discMetrics };
-      const bad = firstNonFinite(values);
-      if (bad) throw new NonFiniteError('preference', k + 1, bad[0], bad[1], ctx.lastCheckpoint);
-      backward(loop.gradAccum === 1 ? loss : mul(loss, 1 / loop.gradAccum));
-      addInto(acc, values, 1 / loop.gradAccum);
-      tokens += realTokens(batch);
-    }
-    const params = model.parameters();
-    const norm = loop.clip > 0 ? clipGradNorm(params, loop.clip) : gradNorm(params);
-    if (!Number.isFinite(norm)) {
-      optimizer.zeroGrad();
-      throw new NonFiniteError('preference', k + 1, 'grad_norm', norm, ctx.lastCheckpoint);
-    }
-    optimizer.step();
-    optimizer.zeroGrad();
-    return { values: { ...acc, learning_rate: optimizer.lr, grad_norm: norm }, tokens, epoch: ((k + 1) * loop.gradAccum) / order.perEpoch };
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The pipeline.
-
-function newOptimizer(model: CausalLM, loop: LoopConfig, totalSteps: number): Optimizer {
-  // Only trainable parameters (with LoRA, the adapters): frozen weights get no optimizer state.
-  return new AdamW(model.namedParameters().filter(([, p]) => p.requiresGrad), { lr: loop.lr, weightDecay: loop.weightDecay, schedule: lrSchedule(loop, totalSteps) } as never);
-}
-
-function holdsRun(dir: string): boolean {
-  return existsSync(dir) && readdirSync(dir).some((f) => [RUN_FILES.metrics, RUN_FILES.run, 'checkpoints'].includes(f as never));
-}
-
 function saveModelDir(dir: string, model: CausalLM, tokenizer: Tokenizer): void {
   saveCheckpoint(dir, { model, tokenizer });
 }
 
 function describeGanpo(run: ResolvedRun): string {
   const g = run.ganpo;
-  if (!g) return 'off';
+  if (!g) return run.kto ? 'off (KTO trains on unpaired examples; GANPO needs chosen and rejected of one prompt)' : 'off';
   return `on: λ=${g.lambda}, ${g.variant}, ${g.twoDiscriminators ? 'two' : 'one'} ${g.architecture} discriminator${g.twoDiscriminators ? 's' : ''} (width ${g.width}, ${g.discLayers} layer${g.discLayers === 1 ? '' : 's'}), ${g.pooling} pooling, ${g.means} means, disc lr ${g.discLr ?? `${g.policyLr}/2`}`;
 }
 
@@ -405,43 +89,86 @@ interface Phase {
   tokens: number;
 }
 
+const reportPaths = (runDir: string) => ({ html: join(runDir, RUN_FILES.html), md: join(runDir, RUN_FILES.md) });
+
+/** Everything about a run that is checked before its directory is touched. */
+interface Prepared {
+  readonly backend: { name: string; detail: string };
+  readonly data: RunData;
+  readonly init: ReturnType<typeof initialPolicy>;
+  readonly maxLength: LengthLimit;
+  readonly stages: readonly TrainStage[];
+  readonly sftSteps: number;
+  readonly prefSteps: number;
+  readonly run: ResolvedRun;
+}
+
+async function prepare(config: RunConfig, options: TrainOptions, log: (line: string) => void): Promise<Prepared> {
+  const backend = selectBackend(config.backend);
+  log(`backend: ${backend.name} (${backend.detail})`);
+  const loaded = await loadRunData(config);
+  for (const w of loaded.warnings) log(`warning: ${w}`);
+  log(`data: ${loaded.description}`);
+  const init = initialPolicy(config);
+  const maxLength = lengthLimitOf(config, init.model.config.contextLength);
+  log(`model: ${init.description}, ${init.model.parameterCount().toLocaleString('en-US')} parameters`);
+  const stages: TrainStage[] = config.stage === 'all' ? ['sft', 'preference'] : [config.stage];
+  const kto = isKtoObjective(config);
+  const { data, report } = fitRunData(loaded, init.tokenizer, maxLength, stages, kto);
+  for (const line of report) log(line);
+  const sftSteps = stageSteps(config.sft, data.sft.length);
+  const prefSteps = stageSteps(config.preference, kto ? unpairedItems(data).length : data.trainPairs.length);
+  const run = resolveRun(config, prefSteps, options.sources);
+  if (stages.includes('preference')) log(`objective: ${run.objectiveText}; GANPO ${describeGanpo(run)}`);
+  return { backend, data, init, maxLength, stages, sftSteps, prefSteps, run };
+}
+
 export async function runTraining(config: RunConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? (() => {});
   const runDir = resolve(config.out);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
 
-  // Early checks: objective and GANPO options, before any data is read.
+  // Checks that write nothing: the objective and GANPO options, the run directory, the data, the model.
   resolveRun(config, config.preference.steps, options.sources);
+  if (options.resume) checkResumeDir(runDir, config.out);
+  else checkNewRunDir(runDir, config.out, options.overwrite === true);
+  const prepared = await prepare(config, options, log);
 
-  if (options.resume) {
-    if (!existsSync(join(runDir, RUN_FILES.config))) throw new ConfigError(`--resume ${config.out}: not a ganpo run directory (no ${RUN_FILES.config})`);
-  } else if (holdsRun(runDir)) {
-    if (!options.overwrite) {
-      throw new ConfigError(`${config.out} already holds a run`, [], `continue it with \`ganpo train --resume ${config.out}\`, pass --overwrite to replace it, or choose another --out`);
+  // Only now is the directory taken: created, locked, and (with --overwrite) the old run set aside.
+  const created = !existsSync(runDir);
+  createRunDir(runDir);
+  const lock = lockRunDir(runDir, config.out, options.resume ? `ganpo train --resume ${config.out}` : 'ganpo train');
+  let oldRun: OldRun | null = null;
+  let started = false;
+  try {
+    if (!options.resume) {
+      // Checked again under the lock: another process may have written a run here meanwhile.
+      checkNewRunDir(runDir, config.out, options.overwrite === true);
+      if (options.overwrite) oldRun = moveOldRunAside(runDir);
     }
-    for (const f of readdirSync(runDir)) rmSync(join(runDir, f), { recursive: true, force: true });
+    const result = await trainIn(runDir, config, options, prepared, { startedAt, t0 }, () => {
+      started = true;
+      oldRun?.discard();
+    });
+    oldRun?.discard();
+    return result;
+  } catch (e) {
+    if (!started) {
+      oldRun?.restore();
+      if (created) removeFailedRunDir(runDir);
+    }
+    throw e;
+  } finally {
+    lock.release();
   }
-  mkdirSync(runDir, { recursive: true });
+}
 
-  const backend = selectBackend(config.backend);
-  log(`backend: ${backend.name} (${backend.detail})`);
-
-  const data: RunData = await loadRunData(config);
-  for (const w of data.warnings) log(`warning: ${w}`);
-  log(`data: ${data.description}`);
-
-  const init = initialPolicy(config);
+async function trainIn(runDir: string, config: RunConfig, options: TrainOptions, prepared: Prepared, clock: { startedAt: string; t0: number }, onFirstStep: () => void): Promise<TrainResult> {
+  const log = options.log ?? (() => {});
+  const { backend, data, init, maxLength, stages, sftSteps, prefSteps, run } = prepared;
   const tokenizer = init.tokenizer;
-  const maxLength = Math.min(config.data.maxLength, init.model.config.contextLength);
-  log(`model: ${init.description}, ${init.model.parameterCount().toLocaleString('en-US')} parameters`);
-
-  const stages: TrainStage[] = config.stage === 'all' ? ['sft', 'preference'] : [config.stage];
-  const sftSteps = stageSteps(config.sft, data.sft.length);
-  const prefSteps = stageSteps(config.preference, data.trainPairs.length);
-  const run = resolveRun(config, prefSteps, options.sources);
-  const prefObjective = preferenceObjective(run.specs as never, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
-  if (stages.includes('preference')) log(`objective: ${run.objectiveText}; GANPO ${describeGanpo(run)}`);
+  const prefObjective = run.kto ? ktoOnPairs(run.kto) : preferenceObjective(run.specs, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
 
   const pointer: LatestPointer | null = options.resume ? readLatest(runDir) : null;
   const metricsPath = join(runDir, RUN_FILES.metrics);
@@ -458,7 +185,7 @@ export async function runTraining(config: RunConfig, options: TrainOptions = {})
   const referenceDir = config.stage === 'all' ? sftDir : refDir;
   const referenceLabel = config.stage === 'all' ? 'SFT model' : 'initial model';
   const heldOutSft: Demo[] = data.heldOut ? data.heldOut.map((h) => ({ prompt: h.prompt, completion: h.answer })) : data.evalPairs.map((p) => ({ prompt: p.prompt, completion: p.chosen }));
-  const curvePrompts = data.heldOut ? Math.min(16, config.eval.prompts || 16, data.heldOut.length) : 0;
+  const curve: GreedyCurve = { heldOut: data.heldOut, prompts: data.heldOut ? Math.min(16, config.eval.prompts || 16, data.heldOut.length) : 0, maxNewTokens: config.eval.maxNewTokens };
   const phases: Phase[] = [];
   const previous = options.resume ? readRunRecord(runDir) : null;
 
@@ -475,10 +202,10 @@ export async function runTraining(config: RunConfig, options: TrainOptions = {})
       ganpo: stages.includes('preference') ? describeGanpo(run) : '–',
       data: data.description,
       stages: phases.map((p): StageSummary => ({ stage: p.stage, steps: p.steps, seconds: p.seconds, tokensPerSecond: p.tokens / Math.max(p.seconds, 1e-9) })),
-      totalSeconds: (previous?.totalSeconds ?? 0) + (performance.now() - t0) / 1000,
+      totalSeconds: (previous?.totalSeconds ?? 0) + (performance.now() - clock.t0) / 1000,
       policyDir: existsSync(policyDir) ? 'policy' : null,
       referenceDir: existsSync(referenceDir) ? (config.stage === 'all' ? 'sft' : 'reference') : null,
-      startedAt: previous?.startedAt ?? startedAt,
+      startedAt: previous?.startedAt ?? clock.startedAt,
       referenceLabel,
       dataKind: data.kind,
       learning: null,
@@ -499,6 +226,27 @@ export async function runTraining(config: RunConfig, options: TrainOptions = {})
     }
     return rec;
   };
+  const env: LoopEnv = {
+    runDir,
+    log: config.log,
+    tokenizer,
+    metrics,
+    progress: options.progress,
+    say: log,
+    interrupt: options.interrupt,
+    stopAt: options.stopAt,
+    injectNanAt: options.injectNanAt,
+    onFirstStep,
+  };
+  const stopped = (outcome: StageOutcome, stage: TrainStage, reference: string | null): TrainResult => {
+    const rec = finishEarly(`stopped after ${stage} step ${options.stopAt!.step}`);
+    return { runDir, status: 'stopped', policyDir: outcome.lastCheckpoint!, referenceDir: reference, evaluation: null, summary: rec, report: reportPaths(runDir) };
+  };
+  const run1 = async <Item>(stage: StageDescription<Item>, start: Parameters<typeof runStage>[1]) => {
+    const outcome = await runStage(stage, start, env);
+    phases.push({ stage: stage.name, steps: stage.totalSteps, seconds: outcome.seconds, tokens: outcome.tokens });
+    return outcome;
+  };
 
   let policy: CausalLM = init.model;
   try {
@@ -506,39 +254,14 @@ export async function runTraining(config: RunConfig, options: TrainOptions = {})
     if (stages.includes('sft')) {
       const sftFinished = pointer !== null && (pointer.stage === 'preference' || pointer.stageDone);
       if (!sftFinished) {
-        let start = 0;
-        let optimizer = newOptimizer(policy, config.sft, sftSteps);
-        let seconds = 0;
-        let tokens = 0;
-        if (pointer?.stage === 'sft') {
-          const ck = loadTrainingCheckpoint(runDir, pointer);
-          policy = ck.model;
-          optimizer = newOptimizer(policy, config.sft, sftSteps);
-          restoreOptimizer(optimizer, ck.state.optimizer, ck.optimizerTensors, ck.dir);
-          start = ck.state.step;
-          seconds = ck.state.seconds;
-          tokens = ck.state.tokens;
-        } else if (config.stage === 'sft') {
-          saveModelDir(refDir, policy, tokenizer);
-        }
-        const ctx: StageContext = { stage: 'sft', runDir, config, loop: config.sft, totalSteps: sftSteps, model: policy, tokenizer, optimizer, metrics, options, seconds, tokens, ganpo: null, lastCheckpoint: null };
+        const start = openStage(runDir, pointer, 'sft', policy, config.sft, sftSteps);
+        policy = start.model;
+        if (!start.checkpoint && config.stage === 'sft') saveModelDir(refDir, policy, tokenizer);
         log(`SFT: ${sftSteps} steps of ${config.sft.batchSize} examples${config.sft.gradAccum > 1 ? ` × ${config.sft.gradAccum}` : ''}, lr ${config.sft.lr} (${config.sft.schedule}, warmup ${config.sft.warmup})`);
-        const order = new BatchOrder(data.sft, config.sft.batchSize, deriveSeed(config.seed, 'sft'));
-        const evalAt = () => {
-          const v: Record<string, number> = {};
-          if (heldOutSft.length > 0) v['eval/loss'] = sftEval(policy, heldOutSft.slice(0, Math.max(config.log.evalPairs, 1) * 2), tokenizer, maxLength);
-          if (data.heldOut && curvePrompts > 0) v['eval/greedy_reward'] = greedyReward(policy, data.heldOut, tokenizer, curvePrompts, config.eval.maxNewTokens);
-          return v;
-        };
-        const outcome = await runStage(ctx, start, sftStep(ctx, order, maxLength, options.injectNanAt?.stage === 'sft' ? options.injectNanAt.step : null), evalAt, (v) => ({
-          loss: v.loss,
-          'tok/s': Math.round(v.tokens_per_s),
-        }));
-        phases.push({ stage: 'sft', steps: sftSteps, seconds: ctx.seconds, tokens: ctx.tokens });
-        if (outcome === 'stopped') {
-          const rec = finishEarly(`stopped after sft step ${options.stopAt!.step}`);
-          return { runDir, status: 'stopped', policyDir: ctx.lastCheckpoint!, referenceDir: null, evaluation: null, summary: rec, report: reportPaths(runDir) };
-        }
+        const heldOut = heldOutSft.slice(0, Math.max(config.log.evalPairs, 1) * 2);
+        const stage = sftStage({ model: policy, tokenizer, loop: config.sft, totalSteps: sftSteps, demos: data.sft, seed: config.seed, maxLength, evaluate: sftEvalHook(policy, tokenizer, heldOut, maxLength, curve) });
+        const outcome = await run1(stage, start);
+        if (outcome.status === 'stopped') return stopped(outcome, 'sft', null);
         if (config.stage === 'all') saveModelDir(sftDir, policy, tokenizer);
       } else if (config.stage === 'all') {
         // SFT finished in an earlier process: its model is in OUT/sft (or, after a crash, in its final checkpoint).
@@ -551,64 +274,30 @@ export async function runTraining(config: RunConfig, options: TrainOptions = {})
       }
     }
 
-    // ---- preference optimisation (+ GANPO) ----
+    // ---- preference optimisation (+ GANPO), or KTO on unpaired examples ----
     let reference: CausalLM | null = null;
     if (stages.includes('preference')) {
       if (config.stage === 'preference' && !existsSync(join(refDir, 'model.safetensors'))) saveModelDir(refDir, policy, tokenizer);
       // The reference is the model the stage starts from, frozen (read back from disk on resume: bit-identical).
       reference = pointer?.stage === 'preference' ? freezeReference(loadModelDir(referenceDir, 'reference model').model) : freezeReference(policy);
-      let start = 0;
-      let seconds = 0;
-      let tokens = 0;
-      let ganpo: GanpoState | null = run.ganpo ? createGanpoState(run.ganpo, { latentDim: policy.config.dModel }) : null;
-      let optimizer = newOptimizer(policy, config.preference, prefSteps);
-      let stageDone = false;
-      if (pointer?.stage === 'preference') {
-        const ck = loadTrainingCheckpoint(runDir, pointer);
-        policy = ck.model;
-        optimizer = newOptimizer(policy, config.preference, prefSteps);
-        restoreOptimizer(optimizer, ck.state.optimizer, ck.optimizerTensors, ck.dir);
-        ganpo = run.ganpo ? ck.ganpo() : null;
-        if (run.ganpo && !ganpo) throw new RunFailure(`${ck.dir} was saved without GANPO; resume with --no-ganpo, or start a new run`);
-        start = ck.state.step;
-        seconds = ck.state.seconds;
-        tokens = ck.state.tokens;
-        stageDone = pointer.stageDone && start >= prefSteps;
-      }
-      const ctx: StageContext = { stage: 'preference', runDir, config, loop: config.preference, totalSteps: prefSteps, model: policy, tokenizer, optimizer, metrics, options, seconds, tokens, ganpo, lastCheckpoint: pointer?.stage === 'preference' ? join(runDir, pointer.dir) : null };
+      const start = openStage(runDir, pointer, 'preference', policy, config.preference, prefSteps);
+      policy = start.model;
+      const ganpo = !run.ganpo ? null : start.checkpoint ? start.checkpoint.ganpo() : Ganpo.create(run.ganpo, { latentDim: policy.config.dModel });
+      if (run.ganpo && !ganpo) throw new RunFailure(`${start.checkpoint!.dir} was saved without GANPO; resume with --no-ganpo, or start a new run`);
+      const stageDone = start.checkpoint !== null && pointer!.stageDone && start.step >= prefSteps;
       const p = config.preference;
-      log(`preference: ${prefSteps} steps of ${p.batchSize} pairs${p.gradAccum > 1 ? ` × ${p.gradAccum}` : ''}, lr ${p.lr} (${p.schedule}, warmup ${p.warmup})`);
+      const what = run.kto ? 'examples' : 'pairs';
+      log(`preference: ${prefSteps} steps of ${p.batchSize} ${what}${p.gradAccum > 1 ? ` × ${p.gradAccum}` : ''}, lr ${p.lr} (${p.schedule}, warmup ${p.warmup})`);
       if (!stageDone) {
-        const order = new BatchOrder(data.trainPairs, p.batchSize, deriveSeed(config.seed, 'preference'));
         const evalPairs = config.log.evalPairs > 0 ? data.evalPairs.slice(0, config.log.evalPairs) : data.evalPairs;
-        const ref = reference;
-        const evalAt = () => {
-          const v: Record<string, number> = {};
-          const e = preferenceEval(policy, ref, evalPairs, tokenizer, { objective: prefObjective, beta: run.beta, maxLength });
-          if (e) {
-            v['eval/loss'] = e.loss;
-            v['eval/rewards/accuracies'] = e.accuracy;
-            v['eval/rewards/margins'] = e.margin;
-            v['eval/rewards/chosen'] = e.chosenReward;
-            v['eval/rewards/rejected'] = e.rejectedReward;
-          }
-          if (data.heldOut && curvePrompts > 0) v['eval/greedy_reward'] = greedyReward(policy, data.heldOut, tokenizer, curvePrompts, config.eval.maxNewTokens);
-          return v;
-        };
-        const outcome = await runStage(
-          ctx,
-          start,
-          preferenceStep(ctx, run, run.needsReference ? reference : null, prefObjective, order, maxLength, options.injectNanAt?.stage === 'preference' ? options.injectNanAt.step : null),
-          evalAt,
-          (v) => ({ loss: v.loss, acc: v['rewards/accuracies'], margin: v['rewards/margins'], 'tok/s': Math.round(v.tokens_per_s) }),
-        );
-        phases.push({ stage: 'preference', steps: prefSteps, seconds: ctx.seconds, tokens: ctx.tokens });
-        if (outcome === 'stopped') {
-          const rec = finishEarly(`stopped after preference step ${options.stopAt!.step}`);
-          return { runDir, status: 'stopped', policyDir: ctx.lastCheckpoint!, referenceDir, evaluation: null, summary: rec, report: reportPaths(runDir) };
-        }
+        const evaluate = preferenceEvalHook({ model: policy, reference, tokenizer, pairs: evalPairs, objective: prefObjective, beta: run.beta, maxLength, curve });
+        const common = { model: policy, reference, tokenizer, loop: p, totalSteps: prefSteps, seed: config.seed, maxLength, label: 'preference', evaluate };
+        const outcome = run.kto
+          ? await run1(ktoStage({ ...common, examples: unpairedItems(data), kto: run.kto }), start)
+          : await run1(preferenceStage({ ...common, pairs: data.trainPairs, run, objective: prefObjective, ganpo }), start);
+        if (outcome.status === 'stopped') return stopped(outcome, 'preference', referenceDir);
       } else {
-        phases.push({ stage: 'preference', steps: prefSteps, seconds, tokens });
+        phases.push({ stage: 'preference', steps: prefSteps, seconds: start.seconds, tokens: start.tokens });
       }
     }
     metrics.close();
@@ -620,21 +309,23 @@ export async function runTraining(config: RunConfig, options: TrainOptions = {})
     let learning: RunRecord['learning'] = null;
     if (config.eval.atEnd) {
       log('evaluating the final policy against its reference ...');
-      const started = evaluateAsync({
-        policy,
-        reference,
-        policyDir: 'policy',
-        referenceDir: config.stage === 'all' ? 'sft' : 'reference',
-        tokenizer,
-        evalPairs: data.evalPairs,
-        heldOut: data.heldOut,
-        objective: prefObjective,
-        beta: run.beta,
-        maxLength,
-        pairs: config.log.evalPairs > 0 ? Math.max(config.log.evalPairs, 64) : 0,
-        sampling: { temperatures: config.eval.temperatures, prompts: config.eval.prompts, maxNewTokens: config.eval.maxNewTokens, seed: config.seed },
-      }, () => options.interrupt?.requested === true);
-      evaluation = await started;
+      evaluation = await evaluateAsync(
+        {
+          policy,
+          reference,
+          policyDir: 'policy',
+          referenceDir: config.stage === 'all' ? 'sft' : 'reference',
+          tokenizer,
+          evalPairs: data.evalPairs,
+          heldOut: data.heldOut,
+          objective: prefObjective,
+          beta: run.beta,
+          maxLength,
+          pairs: config.log.evalPairs > 0 ? Math.max(config.log.evalPairs, 64) : 0,
+          sampling: { temperatures: config.eval.temperatures, prompts: config.eval.prompts, maxNewTokens: config.eval.maxNewTokens, seed: config.seed },
+        },
+        () => options.interrupt?.requested === true,
+      );
       if (!evaluation) {
         throw new Interrupted('evaluation', 0, null, `interrupted during the final evaluation; the trained policy is saved in ${join(config.out, 'policy')} (\`ganpo eval --run ${config.out}\` evaluates it)`);
       }
@@ -659,7 +350,3 @@ export async function runTraining(config: RunConfig, options: TrainOptions = {})
     throw e;
   }
 }
-
-const reportPaths = (runDir: string) => ({ html: join(runDir, RUN_FILES.html), md: join(runDir, RUN_FILES.md) });
-
-

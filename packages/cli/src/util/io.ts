@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { jsonErrorOffset, lineColumn } from './jsonError.js';
-import { ConfigError, EXIT_RUNTIME, errorMessage, exitCodeOf, Interrupted, RunFailure, UsageError } from '../errors.js';
+import { ConfigError, EXIT_RUNTIME, errorMessage, exitCodeOf, fromSystemError, Interrupted, RunFailure, UsageError } from '../errors.js';
 
 /** Where a command writes: results to `stdout` (JSON with --json), messages and progress to `stderr`. */
 export interface CliIo {
@@ -12,9 +12,14 @@ export interface CliIo {
 
 export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
+/** Control bytes (NUL, escape sequences of a binary file quoted in a message) as visible escapes, never raw. */
+export const printable = (line: string): string =>
+  line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /** `ganpo: error: message` plus detail lines and a hint: what a user sees for any failure. */
-export function renderError(e: unknown, env: NodeJS.ProcessEnv = process.env): string {
+export function renderError(error: unknown, env: NodeJS.ProcessEnv = process.env): string {
   const lines: string[] = [];
+  const e = fromSystemError(error) ?? error;
   if (e instanceof UsageError || e instanceof RunFailure) {
     lines.push(`ganpo: error: ${e.message}`);
     for (const d of e.details) lines.push(`  ${d}`);
@@ -27,8 +32,8 @@ export function renderError(e: unknown, env: NodeJS.ProcessEnv = process.env): s
     lines.push(`ganpo: internal error: ${errorMessage(e)}`);
     lines.push('hint: this is probably a bug in ganpo; rerun with GANPO_DEBUG=1 for the stack trace and report it');
   }
-  if (env.GANPO_DEBUG && e instanceof Error && e.stack) lines.push(e.stack);
-  return `${lines.join('\n')}\n`;
+  if (env.GANPO_DEBUG && error instanceof Error && error.stack) lines.push(error.stack);
+  return `${lines.map(printable).join('\n')}\n`;
 }
 
 export function reportError(e: unknown, io: CliIo): number {

@@ -28,7 +28,7 @@ export interface ProgressFields {
 export interface ProgressTask {
   /** Sets the number of items done (absolute) and the fields shown. */
   update(done: number, fields?: ProgressFields): void;
-  /** Ends the bar (or prints the last line). */
+  /** Ends the bar (or prints the last line) at the count last set: a stopped task does not claim 100%. */
   done(fields?: ProgressFields): void;
 }
 
@@ -107,10 +107,14 @@ export class Progress {
       );
       this.bar = bar;
       bar.start(total, 0, { fields: '' });
+      let current = 0;
       return {
-        update: (done, fields) => bar.update(done, { fields: fieldsText(fields) }),
+        update: (done, fields) => {
+          current = done;
+          bar.update(done, { fields: fieldsText(fields) });
+        },
         done: (fields) => {
-          bar.update(bar.getTotal(), { fields: fieldsText(fields) });
+          bar.update(current, { fields: fieldsText(fields) });
           bar.stop();
           if (this.bar === bar) this.bar = null;
         },
@@ -120,6 +124,7 @@ export class Progress {
     const seconds = this.options.lineSeconds ?? 10;
     let lastLine = started;
     let lastDone = 0;
+    let current = 0;
     const line = (done: number, fields?: ProgressFields, final = false) => {
       const elapsed = this.now() - started;
       const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
@@ -131,9 +136,10 @@ export class Progress {
     };
     return {
       update: (done, fields) => {
+        current = done;
         if (done - lastDone >= every || this.now() - lastLine >= seconds) line(done, fields);
       },
-      done: (fields) => line(total, fields, true),
+      done: (fields) => line(current, fields, true),
     };
   }
 

@@ -41,6 +41,16 @@ describe('progress', () => {
     expect(lines[10]).toBe('SFT 20/20 steps (100%) | loss 0.0500 | took 0:10');
   });
 
+  it('a task stopped early (Ctrl-C at step 26 of 50) ends at its own count, not at 100%', () => {
+    const out = capture();
+    const p = new Progress({ mode: 'lines', stream: out.stream, now: () => 1, lineSeconds: 1000 });
+    const task = p.start('preference', 50);
+    for (let i = 1; i <= 26; i++) task.update(i);
+    task.done({ loss: 0.5 });
+    const last = out.text().trim().split('\n').at(-1);
+    expect(last).toBe('preference 26/50 steps (52%) | loss 0.5000 | took 0:00');
+  });
+
   it('prints on time too, so slow loops still show life in CI logs', () => {
     const out = capture();
     let clock = 0;

@@ -48,6 +48,20 @@ function tokenizeCompletions(
 const pairMessages = (m: PairMessages | undefined) => m && { prompt: m.prompt, completions: [m.chosen, m.rejected] };
 const sequenceMessages = (m: SequenceMessages | undefined) => m && { prompt: m.prompt, completions: [m.completion] };
 
+/** The chosen and rejected rows of a pair exactly as collation tokenizes them, before truncation. */
+export function pairRows(
+  ex: { readonly prompt: string; readonly chosen: string; readonly rejected: string; readonly messages?: PairMessages },
+  tokenizer: Tokenizer,
+): [TokenizedRow, TokenizedRow] {
+  const [chosen, rejected] = tokenizeCompletions(tokenizer, ex.prompt, [ex.chosen, ex.rejected], pairMessages(ex.messages));
+  return [chosen, rejected];
+}
+
+/** The row of a prompt–completion example exactly as collation tokenizes it, before truncation. */
+export function sequenceRow(ex: { readonly prompt: string; readonly completion: string; readonly messages?: SequenceMessages }, tokenizer: Tokenizer): TokenizedRow {
+  return tokenizeCompletions(tokenizer, ex.prompt, [ex.completion], sequenceMessages(ex.messages))[0];
+}
+
 /**
  * Collates preference pairs into one batch of 2B rows: the B chosen rows, then the B rejected rows.
  * A pair whose chosen or rejected completion would be truncated away entirely is dropped and reported.
@@ -63,7 +77,7 @@ export function collatePairs(
   const kept: number[] = [];
   const dropped: DroppedExample[] = [];
   examples.forEach((ex, index) => {
-    const [chosenRow, rejectedRow] = tokenizeCompletions(tokenizer, ex.prompt, [ex.chosen, ex.rejected], pairMessages(ex.messages));
+    const [chosenRow, rejectedRow] = pairRows(ex, tokenizer);
     const prompt = chosenRow.prompt;
     const chosen = truncateRow(chosenRow, options);
     const rejected = truncateRow(rejectedRow, options);
@@ -91,7 +105,7 @@ export function collateSequences(
   const kept: number[] = [];
   const dropped: DroppedExample[] = [];
   examples.forEach((ex, index) => {
-    const [full] = tokenizeCompletions(tokenizer, ex.prompt, [ex.completion], sequenceMessages(ex.messages));
+    const full = sequenceRow(ex, tokenizer);
     const row = truncateRow(full, options);
     if (row) {
       rows.push(row);
