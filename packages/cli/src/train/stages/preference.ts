@@ -11,7 +11,7 @@ import { BatchOrder } from '../schedule.js';
 import { withLossMetric } from './lossMetric.js';
 
 /**
- * Preference optimisation with the GANPO term (GANPO.md §5), one step:
+ * Preference optimisation with the GANPO term (docs/method.md §5), one step:
  *   1–2. policy forward on the chosen and rejected rows in one [2B, T] pass; reference forward without gradient;
  *   3.   one discriminator update on the step's detached latents (means, L_Cw, L_Cl, one AdamW step each);
  *   4.   L_OPO ⊕ λ·L_adv with the just-updated discriminators frozen.
