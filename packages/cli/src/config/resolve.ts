@@ -76,7 +76,7 @@ export function resolveObjective(config: RunConfig, sources: Sources = {}): Pick
       return `preference.objective: ${m}${k ? flagFor(sources, `preference.objective.${k}`) : ''}`;
     });
     // The hint about loss names only when a loss name is what is wrong.
-    const badName = problems.some((m) => /PreferenceLossName|unknown loss/.test(m));
+    const badName = problems.some((m) => /^(term \d+: )?loss: |unknown (preference )?loss/.test(m));
     throw new ConfigError('invalid objective', details, badName ? 'objective names are TRL loss_type strings (sigmoid, ipo, simpo, ..., and kto for unpaired data); see `ganpo train --help`' : undefined);
   }
   const specs = decoded.right;

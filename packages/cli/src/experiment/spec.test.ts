@@ -65,7 +65,7 @@ describe('experiment spec: bad specs are rejected with the path of the problem',
   it('a bad configuration value is caught by the training config codec, naming the run and the key', () => {
     const lines = problems(edit((s) => (s.axes[1].values = [0, 'lots'])));
     expect(lines[0]).toMatch(/invalid run configuration in the grid \(6 runs\)/);
-    expect(lines).toContainEqual('run DPO_lots_s0 (method=DPO, noise=lots): data.task: labelNoise must be in [0, 1], got lots');
+    expect(lines).toContainEqual('run DPO_lots_s0 (method=DPO, noise=lots): data.task: labelNoise: expected a number ≥ 0 and ≤ 1, got "lots"');
     const lr = problems(edit((s) => (s.axes[0].variants[0].set = { 'preference.lr': -1 })));
     expect(lr.join('\n')).toMatch(/preference\.lr: expected a number ≥ 0, got -1/);
     const unknown = problems(edit((s) => (s.base = { preference: { stepz: 3 } })));

@@ -39,7 +39,7 @@ describe('objective errors', () => {
 
   it('a bad --beta: no hint about loss names', () => {
     const e = thrown(() => resolveObjective(withObjective({ loss: 'sigmoid', beta: -1 })));
-    expect(e.details.join('\n')).toMatch(/beta must be a finite number > 0/);
+    expect(e.details.join('\n')).toMatch(/beta: expected a number > 0, got -1/);
     expect(e.hint).toBeUndefined();
   });
 
@@ -48,7 +48,7 @@ describe('objective errors', () => {
     expect(r.kto).toEqual({ beta: 0.2 });
     expect(r.objectiveText).toBe('kto(beta=0.2)');
     expect(r.ganpo).toBeNull();
-    expect(thrown(() => resolveRun(withObjective({ loss: 'kto', beta: -1 }), 50)).details[0]).toMatch(/kto: beta must be a finite number > 0/);
+    expect(thrown(() => resolveRun(withObjective({ loss: 'kto', beta: -1 }), 50)).details[0]).toMatch(/kto: beta: expected a number > 0, got -1/);
   });
 });
 
