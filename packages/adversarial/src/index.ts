@@ -54,6 +54,7 @@ export {
   ArchitectureCodec,
   ScheduleCodec,
   DTypeCodec,
+  GanpoOptionsCodec,
 } from './config.js';
 export {
   Ganpo,

@@ -23,7 +23,7 @@ import type { ValidateFlags, StatsFlags, MakeTaskFlags } from '../config/command
 
 function checkFormat(format: string | undefined): 'auto' | (typeof FORMAT_NAMES)[number] {
   const f = format ?? 'auto';
-  if (f === 'auto' || isFormatName(f)) return f as never;
+  if (f === 'auto' || isFormatName(f)) return f;
   throw new ConfigError(`--format: unknown format '${f}'`, [`known formats: auto, ${FORMAT_NAMES.join(', ')}`]);
 }
 
@@ -165,7 +165,7 @@ export async function makeTaskCommand(flags: MakeTaskFlags, io: CliIo): Promise<
   if (!Number.isInteger(seed)) throw new UsageError(`--seed: expected an integer, got '${flags.seed}'`);
   const split = (flags.split ?? 'train') as (typeof SPLITS)[number];
   if (!SPLITS.includes(split)) throw new UsageError(`--split: expected one of ${SPLITS.join(', ')}, got '${flags.split}'`);
-  const task = embeddedTask({ ...DEFAULT_TASK, ...EMBEDDED_TASK_SIZES, seed } as never);
+  const task = embeddedTask({ ...DEFAULT_TASK, ...EMBEDDED_TASK_SIZES, seed });
   const written: Record<string, string> = {};
   if (flags.outDir) {
     Object.assign(written, await writeEmbeddedTask(flags.outDir, task));

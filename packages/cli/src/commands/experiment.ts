@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { ExperimentFlagsCodec, decodeFlags } from '../config/commandFlags.js';
 import type { CliIo } from '../util/io.js';
 
 /**
@@ -32,14 +33,14 @@ export function registerExperimentCommand(program: Command, io: CliIo, setExit: 
     .option('--only <id>', 'run this one cell in this process (what `plan` prints)')
     .option('--threads <n>', 'kernel threads for --only', '1');
   run.addOption(new Option('--sft-only', 'with --only: only make sure the cell\'s shared SFT model exists').hideHelp());
-  run.action(wrap((m) => (spec, flags) => m.experimentRunCommand(spec as string, flags as never, io)));
+  run.action(wrap((m) => (spec, flags) => m.experimentRunCommand(spec as string, decodeFlags('experiment run', ExperimentFlagsCodec, flags), io)));
   experiment
     .command('plan')
     .description('print one JSON line per run of the grid: {id, dir, command}, each command self-contained')
     .argument('<spec>', 'the experiment spec (JSON)')
     .option('--quick', 'the spec\'s quick size')
     .option('--out <dir>', 'the experiment directory')
-    .action(wrap((m) => (spec, flags) => m.experimentPlanCommand(spec as string, flags as never, io)));
+    .action(wrap((m) => (spec, flags) => m.experimentPlanCommand(spec as string, decodeFlags('experiment plan', ExperimentFlagsCodec, flags), io)));
   experiment
     .command('report')
     .description('rebuild OUT/report.md and OUT/report.html from whatever runs of the experiment exist')

@@ -55,6 +55,9 @@ export const ExportFlagsCodec = t.intersection([
 ]);
 export type ExportFlags = t.TypeOf<typeof ExportFlagsCodec>;
 
+export const ExperimentFlagsCodec = t.partial({ quick: flag, out: text, jobs: text, only: text, threads: text, sftOnly: flag });
+export type ExperimentFlags = t.TypeOf<typeof ExperimentFlagsCodec>;
+
 export const ReportFlagsCodec = t.type({ run: text });
 export type ReportFlags = t.TypeOf<typeof ReportFlagsCodec>;
 

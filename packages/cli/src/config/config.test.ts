@@ -3,6 +3,7 @@ import * as t from 'io-ts';
 import { ConfigError } from '../errors.js';
 import { buildTrainConfig, configChanges, parsePosition } from '../commands/train.js';
 import { int, num, oneOf, problemsFromErrors, suggest, unknownKeys } from './codecs.js';
+import { codecAt } from './flagValues.js';
 import { CONFIG_FLAGS, flagOverrides } from './flags.js';
 import { resolveGanpo, resolveObjective } from './resolve.js';
 import { checkConfigKeys, decodeRunConfig, deepMerge, defaultRunConfig, RunConfigCodec } from './runConfig.js';
@@ -35,14 +36,14 @@ describe('codecs', () => {
   });
 
   it('finds unknown keys at any depth, with a suggestion', () => {
-    const problems = unknownKeys(RunConfigCodec as never, { sedd: 1, preference: { lr: 1, bta: 2 }, log: { intervall: 3 } });
+    const problems = unknownKeys(RunConfigCodec, { sedd: 1, preference: { lr: 1, bta: 2 }, log: { intervall: 3 } });
     expect(problems.map((p) => p.path)).toEqual(['sedd', 'preference.bta', 'log.intervall']);
     expect(problems[0].reason).toMatch(/did you mean 'seed'/);
     expect(problems[2].reason).toMatch(/did you mean 'interval'/);
   });
 
   it('leaves open sections (ganpo options, the objective) to their packages', () => {
-    expect(unknownKeys(RunConfigCodec as never, { ganpo: { lambda: 1, anything: 2 }, preference: { objective: { loss: 'ipo', x: 1 } } })).toEqual([]);
+    expect(unknownKeys(RunConfigCodec, { ganpo: { lambda: 1, anything: 2 }, preference: { objective: { loss: 'ipo', x: 1 } } })).toEqual([]);
   });
 
   it('suggests only close names', () => {
@@ -86,13 +87,26 @@ describe('run config', () => {
 });
 
 describe('flags', () => {
-  it('every config flag names a path of the run config', () => {
-    const d = defaultRunConfig() as unknown as Record<string, Record<string, unknown>>;
+  it('every config flag sets a key that a codec declares (its text is read by that codec)', () => {
     for (const f of CONFIG_FLAGS) {
-      const [head, ...rest] = f.path.replace(/^loop\./, 'preference.').split('.');
-      expect(head in d, f.flags).toBe(true);
-      if (rest.length === 1 && head !== 'ganpo') expect(rest[0] in d[head] || head === 'preference', f.flags).toBe(true);
+      for (const loop of ['preference', 'sft']) expect(codecAt(f.path.replace(/^loop\./, `${loop}.`)), f.flags).toBeDefined();
     }
+    expect(codecAt('data.maxLenght')).toBeUndefined();
+  });
+
+  it("a flag's text becomes the value its key's codec takes", () => {
+    expect(flagOverrides({ out: '123', model: 'true', maxLength: '64', evalFraction: '.25' }, 'all').overrides).toEqual({
+      out: '123',
+      model: { init: 'true' },
+      data: { maxLength: 64, evalFraction: 0.25 },
+    });
+    expect(flagOverrides({ lambda: '0.5', discKind: 'mlp', beta: '0.3', referenceFree: true, epochs: '2' }, 'all').overrides).toEqual({
+      ganpo: { lambda: 0.5, architecture: 'mlp' },
+      preference: { epochs: 2, objective: { beta: 0.3, referenceFree: true } },
+    });
+    expect(flagOverrides({ temperatures: '0, 0.7,1' }, 'all').overrides).toEqual({ eval: { temperatures: [0, 0.7, 1] } });
+    // Refused values still arrive as the number they spell, for the message.
+    expect(flagOverrides({ steps: '1.5', lr: 'abc' }, 'all').overrides).toEqual({ preference: { steps: 1.5, lr: 'abc' } });
   });
 
   it('loop flags go to the preference stage, or to SFT under --stage sft', () => {

@@ -1,24 +1,21 @@
 import { type Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
+import { codecAt, valueFromText } from './flagValues.js';
 import { defaultRunConfig, type RunConfig, type Stage } from './runConfig.js';
 
 /**
- * The `ganpo train` flags that set run-config values, as data: the flag, its config path, how its text
- * becomes a value. Loop flags (`--steps`, `--lr`, ...) set the preference stage, or the SFT stage under
- * `--stage sft`; the `--sft-*` flags always set the SFT stage.
+ * The `ganpo train` flags that set run-config values, as data: the flag, its config path and its help. A flag has
+ * no type of its own: its text is read by the codec of the config key it sets (flagValues.ts). Loop flags
+ * (`--steps`, `--lr`, ...) set the preference stage, or the SFT stage under `--stage sft`; the `--sft-*` flags
+ * always set the SFT stage.
  */
 
-type Kind = 'number' | 'string' | 'boolean' | 'numberList';
-
 export interface ConfigFlag {
-  /** Commander flag syntax: '--lr <rate>'. */
+  /** Commander flag syntax: '--lr <rate>'; a flag without a value ('--reference-free') sets `true`. */
   readonly flags: string;
-  /** Commander's attribute name for it ('lr'). */
-  readonly attr: string;
   readonly description: string;
   /** Config path; 'loop.x' means the stage's loop (preference, or sft under --stage sft). */
   readonly path: string;
-  readonly kind: Kind;
   readonly group: string;
   /** Part of the objective's options (merged into `preference.objective`). */
   readonly objectiveOption?: boolean;
@@ -27,90 +24,83 @@ export interface ConfigFlag {
   readonly nullDefault?: string;
 }
 
-const f = (flags: string, attr: string, path: string, kind: Kind, group: string, description: string, extra: Partial<ConfigFlag> = {}): ConfigFlag => ({
+const f = (flags: string, path: string, group: string, description: string, extra: Partial<ConfigFlag> = {}): ConfigFlag => ({
   flags,
-  attr,
   path,
-  kind,
   group,
   description,
   ...extra,
 });
 
 export const CONFIG_FLAGS: readonly ConfigFlag[] = [
-  f('--stage <stage>', 'stage', 'stage', 'string', 'Run', 'all (SFT then preference), sft, or preference'),
-  f('--out <dir>', 'out', 'out', 'string', 'Run', 'run directory: config, metrics, checkpoints, report'),
-  f('--seed <n>', 'seed', 'seed', 'number', 'Run', 'seed of every random choice (init, data order, dropout, sampling)'),
-  f('--backend <name>', 'backend', 'backend', 'string', 'Run', 'compute backend: auto, cpu, fast, gpujs'),
+  f('--stage <stage>', 'stage', 'Run', 'all (SFT then preference), sft, or preference'),
+  f('--out <dir>', 'out', 'Run', 'run directory: config, metrics, checkpoints, report'),
+  f('--seed <n>', 'seed', 'Run', 'seed of every random choice (init, data order, dropout, sampling)'),
+  f('--backend <name>', 'backend', 'Run', 'compute backend: auto, cpu, fast, gpujs'),
 
-  f('--data <path>', 'data', 'data.path', 'string', 'Data', 'preference data: a JSONL/JSON file or a directory of shards', { nullDefault: 'the embedded task' }),
-  f('--sft-data <path>', 'sftData', 'data.sftPath', 'string', 'Data', 'SFT data (prompt/completion)', { nullDefault: 'the chosen responses of --data' }),
-  f('--format <name>', 'format', 'data.format', 'string', 'Data', 'row format (trl_explicit, trl_implicit, hh_rlhf, ...) or auto'),
-  f('--data-mode <mode>', 'dataMode', 'data.mode', 'string', 'Data', 'strict: stop at the first bad row; skip: report bad rows and go on'),
-  f('--tokenizer <name>', 'tokenizer', 'data.tokenizer', 'string', 'Data', "auto (the checkpoint's, else bytes), byte, gpt2, a tokenizer.json path or a Hugging Face model directory"),
-  f('--max-length <n>', 'maxLength', 'data.maxLength', 'number', 'Data', 'longest tokenized sequence (BOS, prompt, completion, EOS); longer rows are truncated (see --truncation-mode) and rows left with no completion are dropped, both counted at the start'),
-  f('--max-prompt-length <n>', 'maxPromptLength', 'data.maxPromptLength', 'number', 'Data', 'longest prompt (BOS included), cut to its last tokens before --max-length applies', { nullDefault: 'no limit of its own' }),
-  f('--truncation-mode <mode>', 'truncationMode', 'data.truncationMode', 'string', 'Data', 'keep_start: cut the end of the completion; keep_end: cut the start of the prompt (TRL)'),
-  f('--eval-fraction <f>', 'evalFraction', 'data.evalFraction', 'number', 'Data', 'fraction of user pairs held out for evaluation'),
+  f('--data <path>', 'data.path', 'Data', 'preference data: a JSONL/JSON file or a directory of shards', { nullDefault: 'the embedded task' }),
+  f('--sft-data <path>', 'data.sftPath', 'Data', 'SFT data (prompt/completion)', { nullDefault: 'the chosen responses of --data' }),
+  f('--format <name>', 'data.format', 'Data', 'row format (trl_explicit, trl_implicit, hh_rlhf, ...) or auto'),
+  f('--data-mode <mode>', 'data.mode', 'Data', 'strict: stop at the first bad row; skip: report bad rows and go on'),
+  f('--tokenizer <name>', 'data.tokenizer', 'Data', "auto (the checkpoint's, else bytes), byte, gpt2, a tokenizer.json path or a Hugging Face model directory"),
+  f('--max-length <n>', 'data.maxLength', 'Data', 'longest tokenized sequence (BOS, prompt, completion, EOS); longer rows are truncated (see --truncation-mode) and rows left with no completion are dropped, both counted at the start'),
+  f('--max-prompt-length <n>', 'data.maxPromptLength', 'Data', 'longest prompt (BOS included), cut to its last tokens before --max-length applies', { nullDefault: 'no limit of its own' }),
+  f('--truncation-mode <mode>', 'data.truncationMode', 'Data', 'keep_start: cut the end of the completion; keep_end: cut the start of the prompt (TRL)'),
+  f('--eval-fraction <f>', 'data.evalFraction', 'Data', 'fraction of user pairs held out for evaluation'),
 
-  f('--model <preset|dir>', 'model', 'model.init', 'string', 'Model', 'size preset (tiny, small), a model config JSON file, a ganpo checkpoint, or a Hugging Face GPT-2 / Llama / Qwen2 / Mistral directory'),
-  f('--dropout <p>', 'dropout', 'model.dropout', 'number', 'Model', "policy dropout", { nullDefault: "the preset's or checkpoint's" }),
-  f('--lora-r <r>', 'loraR', 'model.lora.r', 'number', 'Model', 'LoRA rank: train only adapters of this rank (0: full fine-tuning)'),
-  f('--lora-alpha <a>', 'loraAlpha', 'model.lora.alpha', 'number', 'Model', 'LoRA alpha (the update is scaled by alpha/r)'),
-  f('--lora-dropout <p>', 'loraDropout', 'model.lora.dropout', 'number', 'Model', 'dropout on the adapters\' input'),
-  f('--lora-targets <names>', 'loraTargets', 'model.lora.targets', 'string', 'Model', 'comma-separated Linear layer names (auto: q_proj,v_proj; c_attn for GPT-2)'),
+  f('--model <preset|dir>', 'model.init', 'Model', 'size preset (tiny, small), a model config JSON file, a ganpo checkpoint, or a Hugging Face GPT-2 / Llama / Qwen2 / Mistral directory'),
+  f('--dropout <p>', 'model.dropout', 'Model', "policy dropout", { nullDefault: "the preset's or checkpoint's" }),
+  f('--lora-r <r>', 'model.lora.r', 'Model', 'LoRA rank: train only adapters of this rank (0: full fine-tuning)'),
+  f('--lora-alpha <a>', 'model.lora.alpha', 'Model', 'LoRA alpha (the update is scaled by alpha/r)'),
+  f('--lora-dropout <p>', 'model.lora.dropout', 'Model', 'dropout on the adapters\' input'),
+  f('--lora-targets <names>', 'model.lora.targets', 'Model', 'comma-separated Linear layer names (auto: q_proj,v_proj; c_attn for GPT-2)'),
 
-  f('--objective <name>', 'objective', 'preference.objective.loss', 'string', 'Objective', 'preference loss: sigmoid (DPO), ipo, simpo, hinge, robust, ... (any TRL loss_type)'),
-  f('--beta <b>', 'beta', 'preference.objective.beta', 'number', 'Objective', 'β, the inverse temperature (0.1; simpo 2.0)', { objectiveOption: true }),
-  f('--label-smoothing <e>', 'labelSmoothing', 'preference.objective.labelSmoothing', 'number', 'Objective', 'ε, label smoothing (cDPO, robust, exo_pair, ...)', { objectiveOption: true }),
-  f('--gamma <g>', 'gamma', 'preference.objective.gamma', 'number', 'Objective', "SimPO's target margin γ", { objectiveOption: true }),
-  f('--alpha <a>', 'alpha', 'preference.objective.alpha', 'number', 'Objective', "CPO's NLL weight α", { objectiveOption: true }),
-  f('--tau <t>', 'tau', 'preference.objective.tau', 'number', 'Objective', "DiscoPOP's temperature τ", { objectiveOption: true }),
-  f('--reference-free', 'referenceFree', 'preference.objective.referenceFree', 'boolean', 'Objective', 'uniform reference (rc = rr = 0)', { objectiveOption: true }),
-  f('--f-divergence <name>', 'fDivergence', 'preference.objective.fDivergence', 'string', 'Objective', 'reverse_kl, forward_kl, js_divergence, alpha_divergence', { objectiveOption: true }),
-  f('--ld-alpha <a>', 'ldAlpha', 'preference.objective.ldAlpha', 'number', 'Objective', "LD-DPO's weight of tokens beyond the shorter response", { objectiveOption: true }),
-  f('--length-penalty <a>', 'lengthPenalty', 'preference.objective.lengthPenalty', 'number', 'Objective', 'R-DPO length regularisation α', { objectiveOption: true }),
+  f('--objective <name>', 'preference.objective.loss', 'Objective', 'preference loss: sigmoid (DPO), ipo, simpo, hinge, robust, ... (any TRL loss_type)'),
+  f('--beta <b>', 'preference.objective.beta', 'Objective', 'β, the inverse temperature (0.1; simpo 2.0)', { objectiveOption: true }),
+  f('--label-smoothing <e>', 'preference.objective.labelSmoothing', 'Objective', 'ε, label smoothing (cDPO, robust, exo_pair, ...)', { objectiveOption: true }),
+  f('--gamma <g>', 'preference.objective.gamma', 'Objective', "SimPO's target margin γ", { objectiveOption: true }),
+  f('--alpha <a>', 'preference.objective.alpha', 'Objective', "CPO's NLL weight α", { objectiveOption: true }),
+  f('--tau <t>', 'preference.objective.tau', 'Objective', "DiscoPOP's temperature τ", { objectiveOption: true }),
+  f('--reference-free', 'preference.objective.referenceFree', 'Objective', 'uniform reference (rc = rr = 0)', { objectiveOption: true }),
+  f('--f-divergence <name>', 'preference.objective.fDivergence', 'Objective', 'reverse_kl, forward_kl, js_divergence, alpha_divergence', { objectiveOption: true }),
+  f('--ld-alpha <a>', 'preference.objective.ldAlpha', 'Objective', "LD-DPO's weight of tokens beyond the shorter response", { objectiveOption: true }),
+  f('--length-penalty <a>', 'preference.objective.lengthPenalty', 'Objective', 'R-DPO length regularisation α', { objectiveOption: true }),
 
-  f('--lambda <l>', 'lambda', 'ganpo.lambda', 'number', 'GANPO', 'λ, the weight of the adversarial term'),
-  f('--disc-lr <rate>', 'discLr', 'ganpo.discLr', 'number', 'GANPO', 'discriminator learning rate; ten times the policy lr by default, not the method\'s lr/2, because these discriminators start from scratch and must catch up within a short run'),
-  f('--disc-kind <kind>', 'discKind', 'ganpo.architecture', 'string', 'GANPO', 'transformer (docs/method.md §6) or mlp (on pooled latents)'),
-  f('--disc-layers <n>', 'discLayers', 'ganpo.discLayers', 'number', 'GANPO', 'discriminator layers'),
-  f('--disc-width <n>', 'discWidth', 'ganpo.width', 'number', 'GANPO', 'discriminator width'),
-  f('--disc-heads <n>', 'discHeads', 'ganpo.heads', 'number', 'GANPO', 'attention heads of the transformer discriminator'),
-  f('--pooling <mode>', 'pooling', 'ganpo.pooling', 'string', 'GANPO', 'masked (real tokens), completion (response tokens) or all (every position, as the reference code)'),
-  f('--means <mode>', 'means', 'ganpo.means', 'string', 'GANPO', 'relativistic means: ema (reference code) or batch (paper)'),
-  f('--momentum <mu>', 'momentum', 'ganpo.momentum', 'number', 'GANPO', 'μ of the EMA means'),
-  f('--variant <name>', 'variant', 'ganpo.variant', 'string', 'GANPO', 'quad (docs/method.md §4), ragan, nonsaturating, hinge, wasserstein'),
+  f('--lambda <l>', 'ganpo.lambda', 'GANPO', 'λ, the weight of the adversarial term'),
+  f('--disc-lr <rate>', 'ganpo.discLr', 'GANPO', 'discriminator learning rate; ten times the policy lr by default, not the method\'s lr/2, because these discriminators start from scratch and must catch up within a short run'),
+  f('--disc-kind <kind>', 'ganpo.architecture', 'GANPO', 'transformer (docs/method.md §6) or mlp (on pooled latents)'),
+  f('--disc-layers <n>', 'ganpo.discLayers', 'GANPO', 'discriminator layers'),
+  f('--disc-width <n>', 'ganpo.width', 'GANPO', 'discriminator width'),
+  f('--disc-heads <n>', 'ganpo.heads', 'GANPO', 'attention heads of the transformer discriminator'),
+  f('--pooling <mode>', 'ganpo.pooling', 'GANPO', 'masked (real tokens), completion (response tokens) or all (every position, as the reference code)'),
+  f('--means <mode>', 'ganpo.means', 'GANPO', 'relativistic means: ema (reference code) or batch (paper)'),
+  f('--momentum <mu>', 'ganpo.momentum', 'GANPO', 'μ of the EMA means'),
+  f('--variant <name>', 'ganpo.variant', 'GANPO', 'quad (docs/method.md §4), ragan, nonsaturating, hinge, wasserstein'),
 
-  f('--steps <n>', 'steps', 'loop.steps', 'number', 'Training', 'optimizer steps of the preference stage (of SFT under --stage sft)'),
-  f('--epochs <e>', 'epochs', 'loop.epochs', 'number', 'Training', 'passes over the data instead of --steps'),
-  f('--batch-size <n>', 'batchSize', 'loop.batchSize', 'number', 'Training', 'pairs (SFT: examples) per micro-batch'),
-  f('--grad-accum <n>', 'gradAccum', 'loop.gradAccum', 'number', 'Training', 'micro-batches per optimizer step'),
-  f('--lr <rate>', 'lr', 'loop.lr', 'number', 'Training', 'peak learning rate'),
-  f('--schedule <name>', 'schedule', 'loop.schedule', 'string', 'Training', 'cosine, linear or constant (after warmup)'),
-  f('--warmup <steps>', 'warmup', 'loop.warmup', 'number', 'Training', 'linear warmup steps'),
-  f('--clip <norm>', 'clip', 'loop.clip', 'number', 'Training', 'gradient-norm clipping (0: off)'),
-  f('--weight-decay <w>', 'weightDecay', 'loop.weightDecay', 'number', 'Training', 'AdamW weight decay'),
-  f('--sft-steps <n>', 'sftSteps', 'sft.steps', 'number', 'Training', 'SFT optimizer steps'),
-  f('--sft-epochs <e>', 'sftEpochs', 'sft.epochs', 'number', 'Training', 'SFT passes over the data instead of --sft-steps'),
-  f('--sft-batch-size <n>', 'sftBatchSize', 'sft.batchSize', 'number', 'Training', 'SFT examples per micro-batch'),
-  f('--sft-lr <rate>', 'sftLr', 'sft.lr', 'number', 'Training', 'SFT peak learning rate'),
+  f('--steps <n>', 'loop.steps', 'Training', 'optimizer steps of the preference stage (of SFT under --stage sft)'),
+  f('--epochs <e>', 'loop.epochs', 'Training', 'passes over the data instead of --steps'),
+  f('--batch-size <n>', 'loop.batchSize', 'Training', 'pairs (SFT: examples) per micro-batch'),
+  f('--grad-accum <n>', 'loop.gradAccum', 'Training', 'micro-batches per optimizer step'),
+  f('--lr <rate>', 'loop.lr', 'Training', 'peak learning rate'),
+  f('--schedule <name>', 'loop.schedule', 'Training', 'cosine, linear or constant (after warmup)'),
+  f('--warmup <steps>', 'loop.warmup', 'Training', 'linear warmup steps'),
+  f('--clip <norm>', 'loop.clip', 'Training', 'gradient-norm clipping (0: off)'),
+  f('--weight-decay <w>', 'loop.weightDecay', 'Training', 'AdamW weight decay'),
+  f('--sft-steps <n>', 'sft.steps', 'Training', 'SFT optimizer steps'),
+  f('--sft-epochs <e>', 'sft.epochs', 'Training', 'SFT passes over the data instead of --sft-steps'),
+  f('--sft-batch-size <n>', 'sft.batchSize', 'Training', 'SFT examples per micro-batch'),
+  f('--sft-lr <rate>', 'sft.lr', 'Training', 'SFT peak learning rate'),
 
-  f('--log-interval <n>', 'logInterval', 'log.interval', 'number', 'Logging', 'steps between metrics lines'),
-  f('--eval-interval <n>', 'evalInterval', 'log.evalInterval', 'number', 'Logging', 'steps between held-out evaluations (0: only at the end)'),
-  f('--save-interval <n>', 'saveInterval', 'log.saveInterval', 'number', 'Logging', 'steps between checkpoints (0: only at the end of each stage)'),
-  f('--keep-checkpoints <n>', 'keepCheckpoints', 'log.keepCheckpoints', 'number', 'Logging', 'periodic checkpoints kept'),
-  f('--eval-prompts <n>', 'evalPrompts', 'eval.prompts', 'number', 'Evaluation', 'held-out prompts sampled at the end (0: all)'),
-  f('--temperatures <list>', 'temperatures', 'eval.temperatures', 'numberList', 'Evaluation', 'comma-separated sampling temperatures for the final evaluation (0: greedy)'),
+  f('--log-interval <n>', 'log.interval', 'Logging', 'steps between metrics lines'),
+  f('--eval-interval <n>', 'log.evalInterval', 'Logging', 'steps between held-out evaluations (0: only at the end)'),
+  f('--save-interval <n>', 'log.saveInterval', 'Logging', 'steps between checkpoints (0: only at the end of each stage)'),
+  f('--keep-checkpoints <n>', 'log.keepCheckpoints', 'Logging', 'periodic checkpoints kept'),
+  f('--eval-prompts <n>', 'eval.prompts', 'Evaluation', 'held-out prompts sampled at the end (0: all)'),
+  f('--temperatures <list>', 'eval.temperatures', 'Evaluation', 'comma-separated sampling temperatures for the final evaluation (0: greedy)'),
 ];
 
-/** Parses a number flag: the number, or the text itself (the codec then reports it with the flag's name). */
-export function parseNumberText(s: string): number | string {
-  const trimmed = s.trim();
-  if (trimmed === '') return s;
-  const n = Number(trimmed);
-  return Number.isFinite(n) ? n : s;
-}
+/** Commander's attribute name for a flag ('--batch-size <n>' → 'batchSize'). */
+const attributeOf = (flag: ConfigFlag): string => new Option(flag.flags).attributeName();
 
 /** Adds the config flags to a command, showing the default of each. */
 export function addConfigFlags(cmd: Command): Command {
@@ -118,8 +108,9 @@ export function addConfigFlags(cmd: Command): Command {
   for (const flag of CONFIG_FLAGS) {
     const path = flag.path.replace(/^loop\./, 'preference.');
     const def = getPath(defaults, path);
-    const shownDefault = def === undefined || flag.kind === 'boolean' ? '' : ` (default: ${def === null ? (flag.nullDefault ?? 'auto') : Array.isArray(def) ? def.join(',') : String(def)})`;
-    const opt = new Option(flag.flags, flag.description + shownDefault);
+    const opt = new Option(flag.flags);
+    const shownDefault = def === undefined || opt.isBoolean() ? '' : ` (default: ${def === null ? (flag.nullDefault ?? 'auto') : Array.isArray(def) ? def.join(',') : String(def)})`;
+    opt.description = flag.description + shownDefault;
     opt.helpGroup(`${flag.group} options:`);
     if (flag.hidden) opt.hideHelp();
     cmd.addOption(opt);
@@ -167,13 +158,10 @@ export function flagOverrides(opts: Record<string, unknown>, stage: Stage): Flag
   const flagOf = new Map<string, string>();
   const loop = stage === 'sft' ? 'sft' : 'preference';
   for (const flag of CONFIG_FLAGS) {
-    const raw = opts[flag.attr];
+    const raw = opts[attributeOf(flag)];
     if (raw === undefined) continue;
     const path = flag.path.replace(/^loop\./, `${loop}.`);
-    let value: unknown = raw;
-    if (flag.kind === 'number') value = parseNumberText(String(raw));
-    else if (flag.kind === 'numberList') value = String(raw).split(',').map((s) => parseNumberText(s));
-    setPath(overrides, path, value);
+    setPath(overrides, path, valueFromText(codecAt(path), raw));
     flagOf.set(path, flag.flags.split(' ')[0]);
   }
   if (opts.ganpo !== undefined) {

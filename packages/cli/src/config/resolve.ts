@@ -43,17 +43,18 @@ function flagFor(sources: Sources, path: string): string {
 /** The option a message of the objectives package is about (`option 'gamma' …`, `beta: expected …`), for its flag. */
 const OPTION_IN_MESSAGE = new RegExp(`(?:option '|\\b)(${[...PREFERENCE_OPTIONS, 'loss'].join('|')})(?:'|:)`);
 
+/** The objective codec's messages as lines under `preference.objective`, each naming the flag of the option it is about. */
+const objectiveProblemLines = (messages: readonly string[], sources: Sources): string[] =>
+  messages.map((m) => {
+    const k = OPTION_IN_MESSAGE.exec(m)?.[1];
+    return `preference.objective: ${m}${k ? flagFor(sources, `preference.objective.${k}`) : ''}`;
+  });
+
 /** KTO, the one objective over unpaired examples: `{ "loss": "kto", "beta": ..., ... }`. */
 function resolveKto(raw: Record<string, unknown>, sources: Sources): Pick<ResolvedRun, 'specs' | 'beta' | 'requirements' | 'objectiveText' | 'kto'> {
   const { loss: _loss, ...options } = raw;
   const r = resolveKtoConfig(options as KtoConfig);
-  if (E.isLeft(r)) {
-    const details = r.left.map((m) => {
-      const k = OPTION_IN_MESSAGE.exec(m)?.[1];
-      return `preference.objective: ${m}${k ? flagFor(sources, `preference.objective.${k}`) : ''}`;
-    });
-    throw new ConfigError('invalid objective', details);
-  }
+  if (E.isLeft(r)) throw new ConfigError('invalid objective', objectiveProblemLines(r.left, sources));
   const o = Object.entries(options).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   return {
     specs: [],
@@ -71,10 +72,7 @@ export function resolveObjective(config: RunConfig, sources: Sources = {}): Pick
   if (E.isLeft(decoded)) {
     // One line per problem (the codec can report the same one through several branches of a union).
     const problems = [...new Set(decoded.left)];
-    const details = problems.map((m) => {
-      const k = OPTION_IN_MESSAGE.exec(m)?.[1];
-      return `preference.objective: ${m}${k ? flagFor(sources, `preference.objective.${k}`) : ''}`;
-    });
+    const details = objectiveProblemLines(problems, sources);
     // The hint about loss names only when a loss name is what is wrong.
     const badName = problems.some((m) => /^(term \d+: )?loss: |unknown (preference )?loss/.test(m));
     throw new ConfigError('invalid objective', details, badName ? 'objective names are TRL loss_type strings (sigmoid, ipo, simpo, ..., and kto for unpaired data); see `ganpo train --help`' : undefined);

@@ -12,7 +12,7 @@ const options = {
   temperatures: [0, 1.5],
   maxNewTokens: 6,
   seed: 3,
-  objective: preferenceObjective([{ loss: 'sigmoid', beta: 0.1 }] as never, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } }),
+  objective: preferenceObjective([{ loss: 'sigmoid', beta: 0.1 }], { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } }),
   beta: 0.1,
   maxLength: 64,
 };

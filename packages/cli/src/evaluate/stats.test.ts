@@ -63,7 +63,7 @@ describe('sampling win rate', () => {
 
   it("samplingEval's win rate is the policy's wins over the reference on the same prompts", () => {
     const tokenizer = byteTokenizer();
-    const heldOut = embeddedTask({ seed: 3, nSft: 1, nTrain: 1, nEval: 1, nHeldOut: 6 } as never).heldOut;
+    const heldOut = embeddedTask({ seed: 3, nSft: 1, nTrain: 1, nEval: 1, nHeldOut: 6 }).heldOut;
     const lm = (seed: number) => new CausalLM({ vocabSize: tokenizer.vocabSize, contextLength: 64, dModel: 16, nLayers: 1, nHeads: 2, dropout: 0 }, { seed });
     const [a, b] = [lm(4), lm(5)];
     const o = { temperatures: [1], prompts: 6, maxNewTokens: 6, seed: 9 };

@@ -1,4 +1,5 @@
 import { setFastThreads } from '@ganpo/kernels';
+import type { ExperimentFlags } from '../config/commandFlags.js';
 import { UsageError } from '../errors.js';
 import { writeExperimentReport } from '../report/experimentReport.js';
 import { type CliIo, readJsonFile } from '../util/io.js';
@@ -12,15 +13,6 @@ import { decodeSpec } from './spec.js';
  * The actions of `ganpo experiment run|plan|report`. `run --only ID` is one cell in this process: the
  * command `plan` prints and the children of `run --jobs N` execute.
  */
-
-export interface ExperimentFlags {
-  readonly quick?: boolean;
-  readonly out?: string;
-  readonly jobs?: string;
-  readonly only?: string;
-  readonly threads?: string;
-  readonly sftOnly?: boolean;
-}
 
 export function loadGrid(specPath: string, flags: ExperimentFlags): Grid {
   const spec = decodeSpec(readJsonFile(specPath, 'experiment spec'), specPath);

@@ -102,7 +102,7 @@ export function expandGrid(spec: ExperimentSpec, options: { quick?: boolean; out
       try {
         const full = runConfigFrom(deepMerge(deepMerge(base, combo.override), { seed, out: runDir, eval: { atEnd: false } }));
         if (full.data.path === null) {
-          const task = resolveEmbeddedTaskOptions(taskOptionsOf(full) as never);
+          const task = resolveEmbeddedTaskOptions(taskOptionsOf(full));
           if (E.isLeft(task)) throw new ConfigError(`data.task: ${task.left.replace(/^embedded task: /, '')}`);
         } else if (evaluation.prompts > 0) {
           throw new ConfigError('the experiment evaluation needs the embedded task (data.path must be null): only it has a ground-truth reward');

@@ -54,7 +54,7 @@ function evalSets(config: RunConfig, grid: Grid): { heldOut: EvalSet; shifted: E
   const data = embeddedTaskData(config.data.task);
   const heldOut = { name: 'held-out', instances: (data.heldOut ?? []).slice(0, ev.prompts), pairs: data.evalPairs.slice(0, ev.pairs) };
   if (!ev.shifted) return { heldOut, shifted: null };
-  const split = shiftedSplit(taskOptionsOf(config) as never, { nPrompts: ev.prompts, nPairs: ev.pairs });
+  const split = shiftedSplit(taskOptionsOf(config), { nPrompts: ev.prompts, nPairs: ev.pairs });
   return { heldOut, shifted: { name: 'shifted', instances: split.heldOut, pairs: split.pairs } };
 }
 
@@ -99,7 +99,7 @@ export async function runCell(grid: Grid, cell: Cell, log: (line: string) => voi
     const reference = loadModelDir(trained.referenceDir ?? join(cell.dir, 'reference'), 'reference model');
     const tokenizer = tokenizerOf(policy);
     const run = resolveRun(cell.config, cell.config.preference.steps);
-    const objective = preferenceObjective(run.specs as never, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
+    const objective = preferenceObjective(run.specs, { available: { reference: true, tokens: true, tokenReference: true, logSumSquaredProbs: true } });
     const sets = evalSets(cell.config, grid);
     const o = { temperatures: grid.evaluation.temperatures, maxNewTokens: grid.evaluation.maxNewTokens, seed: cell.seed, objective, beta: run.beta, maxLength: cell.config.data.maxLength };
     log(`evaluating ${cell.id}`);

@@ -133,18 +133,18 @@ function gridProblems(spec: ExperimentSpec): ConfigProblem[] {
 
 /** Unknown keys at any depth of the spec, array elements of `axes` and `comparisons` included. */
 function specUnknownKeys(u: unknown): ConfigProblem[] {
-  const problems = unknownKeys(ExperimentSpecCodec as never, u);
+  const problems = unknownKeys(ExperimentSpecCodec, u);
   if (typeof u !== 'object' || u === null) return problems;
   const o = u as Record<string, unknown>;
   if (Array.isArray(o.axes)) {
     o.axes.forEach((a, i) => {
       const member = typeof a === 'object' && a !== null && 'variants' in a ? AxisCodec.types[1] : AxisCodec.types[0];
-      problems.push(...unknownKeys(member as never, a, ['axes', String(i)]));
+      problems.push(...unknownKeys(member, a, ['axes', String(i)]));
       const variants = (a as { variants?: unknown }).variants;
-      if (Array.isArray(variants)) variants.forEach((v, j) => problems.push(...unknownKeys(AxisValueCodec as never, v, ['axes', String(i), 'variants', String(j)])));
+      if (Array.isArray(variants)) variants.forEach((v, j) => problems.push(...unknownKeys(AxisValueCodec, v, ['axes', String(i), 'variants', String(j)])));
     });
   }
-  if (Array.isArray(o.comparisons)) o.comparisons.forEach((c, i) => problems.push(...unknownKeys(ComparisonCodec as never, c, ['comparisons', String(i)])));
+  if (Array.isArray(o.comparisons)) o.comparisons.forEach((c, i) => problems.push(...unknownKeys(ComparisonCodec, c, ['comparisons', String(i)])));
   return problems;
 }
 

@@ -36,8 +36,8 @@ export function loadModelDir(dir: string, what: string, dropout?: number): { mod
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`${what} ${dir}: no such directory`);
   if (!existsSync(join(dir, 'config.json'))) throw new ConfigError(`${what} ${dir}: not a model directory (no config.json)`);
   try {
-    const loaded = loadPretrained(dir, { tokenizerFromJSON: reviveTokenizer as never, tokenizerFromDirectory: tokenizerFromDirectory as never, ...(dropout === undefined ? {} : { dropout }) });
-    const tokenizer = loaded.tokenizer ? asDatasetsTokenizer(loaded.tokenizer as never) : undefined;
+    const loaded = loadPretrained(dir, { tokenizerFromJSON: reviveTokenizer, tokenizerFromDirectory: tokenizerFromDirectory, ...(dropout === undefined ? {} : { dropout }) });
+    const tokenizer = loaded.tokenizer ? asDatasetsTokenizer(loaded.tokenizer) : undefined;
     const format = loaded.format === 'hf' ? `Hugging Face ${loaded.config.hfModelType}` : loaded.format === 'gpt2' ? 'GPT-2 layout' : 'ganpo checkpoint';
     return { model: loaded.model, tokenizer, format };
   } catch (e) {
@@ -95,7 +95,7 @@ function refuseIfTooBig(dir: string, config: RunConfig): void {
 /** A checkpoint written by a ganpo run (config.json with "format": "ganpo"), with its trainer state. */
 export function loadRunCheckpoint(dir: string) {
   try {
-    return loadCheckpoint(dir, { tokenizerFromJSON: reviveTokenizer as never });
+    return loadCheckpoint(dir, { tokenizerFromJSON: reviveTokenizer });
   } catch (e) {
     throw new ConfigError(`checkpoint ${dir}: ${(e as Error).message}`);
   }
