@@ -34,7 +34,7 @@ describe('the link checker', () => {
     ).toEqual([]);
   });
 
-  it('rejects ../shared, links that climb out of the repository, missing files and missing anchors', () => {
+  it('rejects links into the shared folder beside a checkout, links that climb out of the repository, missing files and missing anchors', () => {
     const problems = fakeRepo({
       'README.md': `[design](${SHARED}/DESIGN.md)\n\n[up](../outside.md)\n\n[gone](docs/missing.md)\n\n[anchor](docs/method.md#no-such-heading)\n`,
       'docs/method.md': '# Method\n',

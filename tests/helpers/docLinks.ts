@@ -5,7 +5,7 @@ import { markdownAnchors, markdownLinks } from './markdown.js';
 /**
  * Checks that the documentation stays inside the repository: every relative link in a markdown file, and every
  * markdown path a source file mentions (comments, help texts), must name a file of the repository. A clone and the
- * npm tarballs have nothing outside it, so `../shared/...` or a path that climbs above the root is an error, as is
+ * npm tarballs have nothing outside it, so a path into the shared folder beside the checkout, or a path that climbs above the root is an error, as is
  * a link to a missing file or to a heading that does not exist.
  */
 
@@ -55,7 +55,7 @@ function resolveInRepo(repo: Repo, fromDir: string, target: string): { path: str
 function checkTarget(repo: Repo, file: string, line: number, href: string, anchors: (f: string) => Set<string>): LinkProblem[] {
   const [pathPart, anchor] = href.split('#', 2) as [string, string | undefined];
   const problem = (p: string): LinkProblem[] => [{ file, line, target: href, problem: p }];
-  if (OUTSIDE_WORDS.test(` ${pathPart}`)) return problem('points outside the repository (../shared is not part of a clone)');
+  if (OUTSIDE_WORDS.test(` ${pathPart}`)) return problem('points outside the repository (the shared folder beside a checkout is not part of a clone)');
   let target = file;
   if (pathPart !== '') {
     const r = resolveInRepo(repo, dirname(file), decodeURI(pathPart));
@@ -97,7 +97,7 @@ export function checkSource(repo: Repo, file: string, anchors: (f: string) => Se
   repo.read(file).split('\n').forEach((text, i) => {
     const line = i + 1;
     if (OUTSIDE_WORDS.test(text)) {
-      problems.push({ file, line, target: text.trim().slice(0, 80), problem: 'points outside the repository (../shared is not part of a clone)' });
+      problems.push({ file, line, target: text.trim().slice(0, 80), problem: 'points outside the repository (the shared folder beside a checkout is not part of a clone)' });
       return;
     }
     for (const m of text.matchAll(MARKDOWN_PATH)) {
