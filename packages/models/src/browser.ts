@@ -38,6 +38,8 @@ export {
   sftLoss,
   shiftedTargets,
   splitPairs,
+  pairHalf,
+  pairMaskHalf,
   type PolicyPairLogps,
   type SequenceLogps,
 } from './logps.js';

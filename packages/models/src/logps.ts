@@ -135,3 +135,20 @@ export function logSumSquaredProbs(logits: Tensor, batch: ModelBatch): Tensor {
   const lse = logSumExp(mul(logSoftmax(shifted, -1), 2), -1);
   return mul(lse, tensor(mask, { shape: [rows, T - 1], dtype: logits.dtype }));
 }
+
+/**
+ * Rows [0, n) of a tensor whose first axis is 2n (the chosen half of a preference batch), or [n, 2n) (the rejected
+ * half): collation puts every chosen row before every rejected one.
+ */
+export function pairHalf(t: Tensor, which: 0 | 1): Tensor {
+  const n = t.shape[0] / 2;
+  const begin = t.shape.map((_, i) => (i === 0 ? which * n : 0));
+  const end = t.shape.map((d, i) => (i === 0 ? (which + 1) * n : d));
+  return slice(t, begin, end);
+}
+
+/** The chosen (0) or rejected (1) half of a batch's [rows, seqLen] float mask, as a float32 [rows/2, seqLen] tensor (no copy). */
+export function pairMaskHalf(mask: Float32Array, rows: number, seqLen: number, which: 0 | 1): Tensor {
+  const n = rows / 2;
+  return tensor(mask.subarray(which * n * seqLen, (which + 1) * n * seqLen), { shape: [n, seqLen], dtype: 'float32' });
+}

@@ -1,7 +1,7 @@
-import { type Tensor, backward, clipGradNorm, noGrad, slice, tensor } from '@ganpo/autograd';
+import { type Tensor, backward, clipGradNorm, noGrad } from '@ganpo/autograd';
 import type { Ganpo, PairLatents } from '@ganpo/adversarial';
 import { type Batch, collatePairs, collateSequences, type SequenceBatch, type Tokenizer } from '@ganpo/datasets';
-import { type CausalLM, sequenceLogps, sftLoss } from '@ganpo/models';
+import { type CausalLM, pairHalf, pairMaskHalf, sequenceLogps, sftLoss } from '@ganpo/models';
 import { getObjectiveMonoid, metricValues, type Objective, type PairLogps, contramap } from '@ganpo/objectives';
 import type { Optimizer } from '@ganpo/autograd';
 import type { Pair } from './data.js';
@@ -32,17 +32,6 @@ export function sftStep(model: CausalLM, optimizer: Optimizer, demos: readonly {
   return { values: { loss: value, grad_norm: norm, learning_rate: optimizer.lr }, tokens: realTokens(batch.attentionMask) };
 }
 
-/** Rows [0, n) (chosen) or [n, 2n) (rejected) of a tensor whose first axis is 2n. */
-function half(t: Tensor, which: 0 | 1): Tensor {
-  const n = t.shape[0] / 2;
-  return slice(t, t.shape.map((_, i) => (i === 0 ? which * n : 0)), t.shape.map((d, i) => (i === 0 ? (which + 1) * n : d)));
-}
-
-function maskHalf(mask: Float32Array, rows: number, seqLen: number, which: 0 | 1): Tensor {
-  const n = rows / 2;
-  return tensor(mask.subarray(which * n * seqLen, (which + 1) * n * seqLen), { shape: [n, seqLen], dtype: 'float32' });
-}
-
 interface StepInput {
   readonly logps: PairLogps;
   readonly latents: PairLatents;
@@ -59,22 +48,22 @@ export function pairInputs(policy: CausalLM, reference: CausalLM, batch: Batch):
   const { rows, seqLen } = batch;
   return {
     logps: {
-      policyChosen: half(lp.sum, 0),
-      policyRejected: half(lp.sum, 1),
-      chosenLengths: half(lp.counts, 0),
-      rejectedLengths: half(lp.counts, 1),
-      refChosen: half(ref.logps.sum, 0),
-      refRejected: half(ref.logps.sum, 1),
+      policyChosen: pairHalf(lp.sum, 0),
+      policyRejected: pairHalf(lp.sum, 1),
+      chosenLengths: pairHalf(lp.counts, 0),
+      rejectedLengths: pairHalf(lp.counts, 1),
+      refChosen: pairHalf(ref.logps.sum, 0),
+      refRejected: pairHalf(ref.logps.sum, 1),
     },
     latents: {
-      policyChosen: half(out.latents, 0),
-      policyRejected: half(out.latents, 1),
-      refChosen: half(ref.latents, 0),
-      refRejected: half(ref.latents, 1),
-      maskChosen: maskHalf(batch.attentionMask, rows, seqLen, 0),
-      maskRejected: maskHalf(batch.attentionMask, rows, seqLen, 1),
-      completionMaskChosen: maskHalf(batch.lossMask, rows, seqLen, 0),
-      completionMaskRejected: maskHalf(batch.lossMask, rows, seqLen, 1),
+      policyChosen: pairHalf(out.latents, 0),
+      policyRejected: pairHalf(out.latents, 1),
+      refChosen: pairHalf(ref.latents, 0),
+      refRejected: pairHalf(ref.latents, 1),
+      maskChosen: pairMaskHalf(batch.attentionMask, rows, seqLen, 0),
+      maskRejected: pairMaskHalf(batch.attentionMask, rows, seqLen, 1),
+      completionMaskChosen: pairMaskHalf(batch.lossMask, rows, seqLen, 0),
+      completionMaskRejected: pairMaskHalf(batch.lossMask, rows, seqLen, 1),
     },
   };
 }

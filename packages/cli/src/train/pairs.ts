@@ -1,7 +1,7 @@
-import { type Tensor, logSoftmax, logSumExp, mul, noGrad, slice, tensor } from '@ganpo/autograd';
+import { type Tensor, logSoftmax, logSumExp, mul, noGrad, slice } from '@ganpo/autograd';
 import type { PairLatents } from '@ganpo/adversarial';
 import { type Batch, ChatTemplateError, collatePairs, collateSequences, type SequenceBatch, type Tokenizer } from '@ganpo/datasets';
-import { type CausalLM, type SequenceLogps, sequenceLogps } from '@ganpo/models';
+import { type CausalLM, pairHalf, pairMaskHalf, type SequenceLogps, sequenceLogps } from '@ganpo/models';
 import type { InputRequirements, PairLogps } from '@ganpo/objectives';
 import type { LengthLimit } from './truncation.js';
 import { DataError } from '../errors.js';
@@ -43,19 +43,6 @@ export function withTemplateErrors<A>(collate: () => A): A {
   }
 }
 
-/** Rows [0, n) of a tensor whose first axis is 2n (the chosen half), or [n, 2n) (the rejected half). */
-export function half(t: Tensor, which: 0 | 1): Tensor {
-  const n = t.shape[0] / 2;
-  const begin = t.shape.map((_, i) => (i === 0 ? which * n : 0));
-  const end = t.shape.map((d, i) => (i === 0 ? (which + 1) * n : d));
-  return slice(t, begin, end);
-}
-
-function maskHalf(mask: Float32Array, rows: number, seqLen: number, which: 0 | 1): Tensor {
-  const n = rows / 2;
-  return tensor(mask.subarray(which * n * seqLen, (which + 1) * n * seqLen), { shape: [n, seqLen], dtype: 'float32' });
-}
-
 /** What the reference gives for a batch: constants, computed once per batch without gradient. */
 export interface ReferenceOut {
   readonly logps: SequenceLogps;
@@ -88,43 +75,43 @@ export function stepInput(
   const { rows, seqLen } = batch;
   const lp = policy.logps;
   const logps: PairLogps = {
-    policyChosen: half(lp.sum, 0),
-    policyRejected: half(lp.sum, 1),
-    chosenLengths: half(lp.counts, 0),
-    rejectedLengths: half(lp.counts, 1),
-    ...(ref ? { refChosen: half(ref.logps.sum, 0), refRejected: half(ref.logps.sum, 1) } : {}),
+    policyChosen: pairHalf(lp.sum, 0),
+    policyRejected: pairHalf(lp.sum, 1),
+    chosenLengths: pairHalf(lp.counts, 0),
+    rejectedLengths: pairHalf(lp.counts, 1),
+    ...(ref ? { refChosen: pairHalf(ref.logps.sum, 0), refRejected: pairHalf(ref.logps.sum, 1) } : {}),
   };
   if (requirements.tokens || requirements.tokenReference || requirements.logSumSquaredProbs) {
     const tokens: NonNullable<PairLogps['tokens']> = {
-      policyChosen: half(lp.perToken, 0),
-      policyRejected: half(lp.perToken, 1),
-      maskChosen: half(lp.mask, 0),
-      maskRejected: half(lp.mask, 1),
+      policyChosen: pairHalf(lp.perToken, 0),
+      policyRejected: pairHalf(lp.perToken, 1),
+      maskChosen: pairHalf(lp.mask, 0),
+      maskRejected: pairHalf(lp.mask, 1),
     };
     if (ref && requirements.tokenReference) {
-      tokens.refChosen = half(ref.logps.perToken, 0);
-      tokens.refRejected = half(ref.logps.perToken, 1);
+      tokens.refChosen = pairHalf(ref.logps.perToken, 0);
+      tokens.refRejected = pairHalf(ref.logps.perToken, 1);
     }
     if (requirements.logSumSquaredProbs) {
       const lss = noGrad(() => {
         const shifted = slice(policy.logits.detach(), [0, 0, 0], [rows, seqLen - 1, policy.logits.shape[2]]);
         return mul(logSumExp(mul(logSoftmax(shifted, -1), 2), -1), lp.mask);
       });
-      tokens.logSumSquaredProbsChosen = half(lss, 0);
-      tokens.logSumSquaredProbsRejected = half(lss, 1);
+      tokens.logSumSquaredProbsChosen = pairHalf(lss, 0);
+      tokens.logSumSquaredProbsRejected = pairHalf(lss, 1);
     }
     (logps as { tokens?: unknown }).tokens = tokens;
   }
   const refLatents = ref?.latents ?? policy.latents.detach();
   const latents: PairLatents = {
-    policyChosen: half(policy.latents, 0),
-    policyRejected: half(policy.latents, 1),
-    refChosen: half(refLatents, 0),
-    refRejected: half(refLatents, 1),
-    maskChosen: maskHalf(batch.attentionMask, rows, seqLen, 0),
-    maskRejected: maskHalf(batch.attentionMask, rows, seqLen, 1),
-    completionMaskChosen: maskHalf(batch.lossMask, rows, seqLen, 0),
-    completionMaskRejected: maskHalf(batch.lossMask, rows, seqLen, 1),
+    policyChosen: pairHalf(policy.latents, 0),
+    policyRejected: pairHalf(policy.latents, 1),
+    refChosen: pairHalf(refLatents, 0),
+    refRejected: pairHalf(refLatents, 1),
+    maskChosen: pairMaskHalf(batch.attentionMask, rows, seqLen, 0),
+    maskRejected: pairMaskHalf(batch.attentionMask, rows, seqLen, 1),
+    completionMaskChosen: pairMaskHalf(batch.lossMask, rows, seqLen, 0),
+    completionMaskRejected: pairMaskHalf(batch.lossMask, rows, seqLen, 1),
   };
   return { logps, latents };
 }
