@@ -284,6 +284,6 @@ export function customOp(
 ): (...inputs: Tensor[]) => Tensor {
   return (...inputs) => {
     const out = noGrad(() => forward(...inputs));
-    return record(name, out.data, out.shape, inputs, (g, o) => vjp(g, o, inputs));
+    return record(name, out.raw, out.shape, inputs, (g, o) => vjp(g, o, inputs));
   };
 }

@@ -1,4 +1,4 @@
-import { allocLike, dtypeOf, formatShape, sizeOf } from '@ganpo/kernels';
+import { allocLike, dtypeOf, formatShape, materialize, sizeOf } from '@ganpo/kernels';
 import type { Buf, DType, Shape } from '@ganpo/kernels';
 import { backward, type Node } from './engine.js';
 import * as E from './ops/elementwise.js';
@@ -32,7 +32,8 @@ export class Tensor {
   static [Symbol.hasInstance](value: unknown): boolean {
     return isTensor(value);
   }
-  data: Buf;
+  /** The buffer as the backend returned it: on a device backend its values may still be pending on the device. */
+  private buffer: Buf;
   readonly shape: readonly number[];
   requiresGrad: boolean;
   grad: Tensor | null = null;
@@ -45,7 +46,7 @@ export class Tensor {
     if (data.length !== sizeOf(shape)) {
       throw new Error(`Tensor: buffer of ${data.length} elements does not fit shape ${formatShape(shape)}`);
     }
-    this.data = data;
+    this.buffer = data;
     this.shape = Object.freeze([...shape]);
     this.node = node;
     this.requiresGrad = node !== null;
@@ -59,11 +60,26 @@ export class Tensor {
     return new Tensor(allocLike(dtype, sizeOf(shape)).fill(1), shape, null);
   }
 
+  /**
+   * The values, readable on the CPU: a result a device backend still holds (gpu.js keeps outputs as textures)
+   * is read back first, once (see `materialize` in @ganpo/kernels).
+   */
+  get data(): Buf {
+    return materialize(this.buffer);
+  }
+  set data(values: Buf) {
+    this.buffer = values;
+  }
+  /** The buffer without reading it back: for handing to backend kernels, which take device results as they are. */
+  get raw(): Buf {
+    return this.buffer;
+  }
+
   get dtype(): DType {
-    return dtypeOf(this.data);
+    return dtypeOf(this.buffer);
   }
   get size(): number {
-    return this.data.length;
+    return this.buffer.length;
   }
   get rank(): number {
     return this.shape.length;
@@ -74,7 +90,7 @@ export class Tensor {
 
   /** The same values, cut from the tape. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, null);
+    return new Tensor(this.buffer, this.shape, null);
   }
 
   /** Marks a leaf as a differentiable input (a parameter). */
@@ -86,9 +102,14 @@ export class Tensor {
 
   /** Replaces the values of a leaf (optimizer updates, loading weights); shape and dtype must match. */
   assign(values: Buf | Tensor): this {
-    const data = values instanceof Tensor ? values.data : values;
+    const data = values instanceof Tensor ? values.raw : values;
     if (data.length !== this.size) throw new Error(`assign: ${data.length} values for shape ${formatShape(this.shape)}`);
-    this.data = dtypeOf(data) === this.dtype ? data : (allocLike(this.dtype, data.length).map((_, i) => data[i]) as Buf);
+    if (dtypeOf(data) === this.dtype) {
+      this.buffer = data;
+    } else {
+      const host = materialize(data);
+      this.buffer = allocLike(this.dtype, data.length).map((_, i) => host[i]) as Buf;
+    }
     return this;
   }
 
@@ -104,8 +125,9 @@ export class Tensor {
 
   /** Values as nested arrays (a number for a scalar). */
   toArray(): NestedNumbers {
+    const data = this.data;
     const build = (offset: number, dim: number): NestedNumbers => {
-      if (dim === this.shape.length) return this.data[offset];
+      if (dim === this.shape.length) return data[offset];
       const stride = sizeOf(this.shape.slice(dim + 1));
       return Array.from({ length: this.shape[dim] }, (_, i) => build(offset + i * stride, dim + 1));
     };

@@ -7,6 +7,7 @@ export {
   registerBackend, registeredBackends, setBackend, getBackend, withBackend, autoBackendName, backendInfo, registerKernel, resolveBackend, kernelSources,
   type BackendOptions,
 } from './registry.js';
+export { markPending, isPending, materialize, materializeArgs, materializeAll, pendingCollected, registerPendingFlusher } from './pending.js';
 export { softmaxBackwardWith, layerNormBackwardWith, unaryBackwardWith, freshAlloc, type Alloc } from './fused.js';
 export * from './fast/index.js';
 export * from './gpujs/index.js';

@@ -1,5 +1,6 @@
 import { cpuBackend } from './cpu.js';
 import { readEnv } from './env.js';
+import { materializeAll, materializeArgs } from './pending.js';
 import { type Backend, type BackendImpl, KERNEL_NAMES, type KernelName, type Kernels } from './types.js';
 
 /** Options a backend factory understands (e.g. `{ mode: 'webasm' }` for gpujs); others ignore them. */
@@ -51,9 +52,27 @@ export function resolveBackend<T extends BackendImpl>(impl: T): T & Backend {
   const out: Record<string, unknown> = { ...impl };
   for (const k of KERNEL_NAMES) {
     if (typeof out[k] === 'function') continue;
-    out[k] = table?.get(k) ?? cpuBackend[k];
+    out[k] = readsOnHost((table?.get(k) ?? cpuBackend[k]) as (...args: unknown[]) => unknown);
   }
   return out as unknown as T & Backend;
+}
+
+/**
+ * A kernel that reads its inputs on the CPU, given to a backend that may hand it pending buffers (results still
+ * on its device, see pending.ts): the inputs are read back first. Free while nothing is pending.
+ */
+function readsOnHost(kernel: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return (...args) => {
+    materializeArgs(args);
+    return kernel(...args);
+  };
+}
+
+/** Makes `next` current; buffers another backend still holds on its device are read back first. */
+function makeCurrent<B extends Backend | null>(next: B): B {
+  if (state.current !== next) materializeAll();
+  state.current = next;
+  return next;
 }
 
 /**
@@ -100,15 +119,13 @@ export function autoBackendName(env?: Record<string, string | undefined>): strin
 
 export function setBackend(nameOrBackend: string | BackendImpl, options?: BackendOptions): Backend {
   if (typeof nameOrBackend !== 'string') {
-    state.current = resolveBackend(nameOrBackend);
-    return state.current;
+    return makeCurrent(resolveBackend(nameOrBackend));
   }
   const factory = registered.get(nameOrBackend);
   if (!factory) {
     throw new Error(`setBackend: unknown backend '${nameOrBackend}' (known: ${registeredBackends().join(', ')})`);
   }
-  state.current = resolveBackend(factory(options));
-  return state.current;
+  return makeCurrent(resolveBackend(factory(options)));
 }
 
 export function getBackend(): Backend {
@@ -128,6 +145,6 @@ export function withBackend<T>(backend: BackendImpl | string, fn: () => T, optio
   try {
     return fn();
   } finally {
-    state.current = previous;
+    makeCurrent(previous);
   }
 }

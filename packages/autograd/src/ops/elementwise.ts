@@ -8,13 +8,13 @@ import { lift, liftPair, unbroadcast } from './util.js';
 // written with other ops so that it is itself differentiable.
 
 function unary(op: UnaryOp, x: Tensor, vjp: (g: Tensor, out: Tensor) => Tensor): Tensor {
-  return record(op, getBackend().unary(op, x.data), x.shape, [x], (g, out) => [vjp(g, out)]);
+  return record(op, getBackend().unary(op, x.raw), x.shape, [x], (g, out) => [vjp(g, out)]);
 }
 
 function binary(op: BinaryOp, a: TensorLike, b: TensorLike, vjp: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
   const [ta, tb] = liftPair(op, a, b);
   const shape = broadcastShapes(op, ta.shape, tb.shape);
-  const data = getBackend().binary(op, ta.data, ta.shape, tb.data, tb.shape, shape);
+  const data = getBackend().binary(op, ta.raw, ta.shape, tb.raw, tb.shape, shape);
   return record(op, data, shape, [ta, tb], (g, out) => {
     const [ga, gb] = vjp(g, ta, tb, out);
     return [ga && ta.requiresGrad ? unbroadcast(ga, ta.shape) : null, gb && tb.requiresGrad ? unbroadcast(gb, tb.shape) : null];
@@ -25,7 +25,7 @@ function binary(op: BinaryOp, a: TensorLike, b: TensorLike, vjp: (g: Tensor, a: 
 function compare(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb] = liftPair(op, a, b);
   const shape = broadcastShapes(op, ta.shape, tb.shape);
-  return constant(getBackend().binary(op, ta.data, ta.shape, tb.data, tb.shape, shape), shape);
+  return constant(getBackend().binary(op, ta.raw, ta.shape, tb.raw, tb.shape, shape), shape);
 }
 
 export const add = (a: TensorLike, b: TensorLike): Tensor => binary('add', a, b, (g) => [g, g]);
@@ -79,7 +79,7 @@ export const softplus = (x: Tensor): Tensor => unary('softplus', x, (g) => mul(g
 export const logSigmoid = (x: Tensor): Tensor => unary('logSigmoid', x, (g) => mul(g, sigmoid(neg(x))));
 export const erf = (x: Tensor): Tensor => unary('erf', x, (g) => mul(g, mul(exp(neg(square(x))), 2 / Math.sqrt(Math.PI))));
 /** sign(x) is piecewise constant: no gradient. */
-export const sign = (x: Tensor): Tensor => constant(getBackend().unary('sign', x.data), x.shape);
+export const sign = (x: Tensor): Tensor => constant(getBackend().unary('sign', x.raw), x.shape);
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
@@ -89,7 +89,7 @@ export function gelu(x: Tensor, approximate: 'tanh' | 'none' = 'tanh'): Tensor {
   if (approximate === 'none') {
     // d/dx x·Φ(x) = Φ(x) + x·φ(x)
     return unary('geluErf', x, (g) => {
-      if (!isGradEnabled()) return constant(getBackend().unaryBackward('geluErf', x.data, g.data), x.shape);
+      if (!isGradEnabled()) return constant(getBackend().unaryBackward('geluErf', x.raw, g.raw), x.shape);
       const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
       const pdf = mul(exp(mul(square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
       return mul(g, add(cdf, mul(x, pdf)));
@@ -98,7 +98,7 @@ export function gelu(x: Tensor, approximate: 'tanh' | 'none' = 'tanh'): Tensor {
   // d/dx ½x(1 + tanh u) = ½(1 + tanh u) + ½x(1 − tanh² u)·u',  u = c(x + 0.044715x³)
   return unary('geluTanh', x, (g) => {
     // A plain backward: the fused kernel (one pass); a recorded one: the differentiable ops below.
-    if (!isGradEnabled()) return constant(getBackend().unaryBackward('geluTanh', x.data, g.data), x.shape);
+    if (!isGradEnabled()) return constant(getBackend().unaryBackward('geluTanh', x.raw, g.raw), x.shape);
     const t = tanh(mul(add(x, mul(mul(square(x), x), GELU_C)), SQRT_2_OVER_PI));
     const du = mul(add(mul(square(x), 3 * GELU_C), 1), SQRT_2_OVER_PI);
     return mul(g, add(mul(add(t, 1), 0.5), mul(mul(mul(x, 0.5), sub(1, square(t))), du)));
@@ -115,7 +115,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const dtype = typeof a !== 'number' ? a.dtype : typeof b !== 'number' ? b.dtype : cond.dtype;
   const [ta, tb] = liftPair('where', lift(a, dtype), lift(b, dtype));
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
-  const data = getBackend().where(cond.data, cond.shape, ta.data, ta.shape, tb.data, tb.shape, shape);
+  const data = getBackend().where(cond.raw, cond.shape, ta.raw, ta.shape, tb.raw, tb.shape, shape);
   return record('where', data, shape, [ta, tb], (g) => [
     ta.requiresGrad ? unbroadcast(where(cond, g, 0), ta.shape) : null,
     tb.requiresGrad ? unbroadcast(where(cond, 0, g), tb.shape) : null,
@@ -126,5 +126,5 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   const from = x.dtype;
-  return record('cast', getBackend().cast(x.data, dtype), x.shape, [x], (g) => [cast(g, from)]);
+  return record('cast', getBackend().cast(x.raw, dtype), x.shape, [x], (g) => [cast(g, from)]);
 }

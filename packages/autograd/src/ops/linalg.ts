@@ -22,7 +22,7 @@ export function bmm(a: Tensor, b: Tensor, transA = false, transB = false): Tenso
     throw new Error(`matmul: shapes ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} and ${formatShape(b.shape)}${transB ? 'ᵀ' : ''} do not match`);
   }
   const batch = Math.max(ba, bb);
-  const data = getBackend().matmul(a.data, b.data, {
+  const data = getBackend().matmul(a.raw, b.raw, {
     batch, m, k, n, transA, transB,
     aBatchStride: ba === 1 ? 0 : ra * ca,
     bBatchStride: bb === 1 ? 0 : rb * cb,

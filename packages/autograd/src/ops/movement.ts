@@ -24,7 +24,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
   }
   if (shapeEquals(resolved, x.shape)) return x;
-  return record('reshape', x.data, resolved, [x], (g) => [reshape(g, x.shape)]);
+  return record('reshape', x.raw, resolved, [x], (g) => [reshape(g, x.shape)]);
 }
 
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
@@ -34,7 +34,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.every((p, i) => p === i)) return x;
   const strides = contiguousStrides(x.shape);
   const outShape = perm.map((p) => x.shape[p]);
-  const data = getBackend().copyStrided(x.data, outShape, perm.map((p) => strides[p]), 0);
+  const data = getBackend().copyStrided(x.raw, outShape, perm.map((p) => strides[p]), 0);
   const inverse = perm.map((_, i) => perm.indexOf(i));
   return record('permute', data, outShape, [x], (g) => [permute(g, inverse)]);
 }
@@ -52,7 +52,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (shapeEquals(x.shape, shape)) return x;
   const out = broadcastShapes('broadcastTo', x.shape, shape);
   if (!shapeEquals(out, shape)) throw new Error(`broadcastTo: ${formatShape(x.shape)} does not broadcast to ${formatShape(shape)}`);
-  const data = getBackend().copyStrided(x.data, shape, broadcastStrides(x.shape, shape), 0);
+  const data = getBackend().copyStrided(x.raw, shape, broadcastStrides(x.shape, shape), 0);
   return record('broadcastTo', data, shape, [x], (g) => {
     const lead = shape.length - x.rank;
     const axes = shape.map((_, d) => d).filter((d) => d < lead || (x.shape[d - lead] === 1 && shape[d] !== 1));
@@ -83,7 +83,7 @@ export function slice(x: Tensor, begin: readonly number[], end: readonly (number
   if (shapeEquals(outShape, x.shape)) return x;
   const strides = contiguousStrides(x.shape);
   const offset = starts.reduce((acc, s, i) => acc + s * strides[i], 0);
-  const data = getBackend().copyStrided(x.data, outShape, strides, offset);
+  const data = getBackend().copyStrided(x.raw, outShape, strides, offset);
   return record('slice', data, outShape, [x], (g) => [
     pad(g, starts, x.shape.map((d, i) => d - starts[i] - outShape[i])),
   ]);
@@ -97,7 +97,7 @@ export function pad(x: Tensor, before: readonly number[], after: readonly number
   const a = x.shape.map((_, i) => after[i] ?? 0);
   if (b.some((v) => v < 0) || a.some((v) => v < 0)) throw new Error('pad: negative padding');
   const outShape = x.shape.map((d, i) => d + b[i] + a[i]);
-  const data = getBackend().pad(x.data, x.shape, b, a, value);
+  const data = getBackend().pad(x.raw, x.shape, b, a, value);
   return record('pad', data, outShape, [x], (g) => [slice(g, b, b.map((v, i) => v + x.shape[i]))]);
 }
 
@@ -111,7 +111,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   }
   if (xs.length === 1) return xs[0];
   const outShape = xs[0].shape.map((d, i) => (i === ax ? xs.reduce((n, t) => n + t.shape[ax], 0) : d));
-  const data = getBackend().concat(xs.map((t) => t.data), xs.map((t) => t.shape), ax);
+  const data = getBackend().concat(xs.map((t) => t.raw), xs.map((t) => t.shape), ax);
   return record('concat', data, outShape, xs, (g) => {
     let start = 0;
     return xs.map((t) => {
@@ -157,7 +157,7 @@ export function gather(x: Tensor, axis: number, idx: Indices): Tensor {
     throw new Error(`gather: index shape ${formatShape(idx.shape)} does not match ${formatShape(x.shape)} outside axis ${axis}`);
   }
   checkIndices('gather', idx, x.shape[ax]);
-  const data = getBackend().gather(x.data, x.shape, ax, idx.data, idx.shape);
+  const data = getBackend().gather(x.raw, x.shape, ax, idx.data, idx.shape);
   return record('gather', data, idx.shape, [x], (g) => [scatterAdd(g, x.shape, ax, idx)]);
 }
 
@@ -165,7 +165,7 @@ export function gather(x: Tensor, axis: number, idx: Indices): Tensor {
 export function scatterAdd(src: Tensor, shape: readonly number[], axis: number, idx: Indices): Tensor {
   const ax = normAxis('scatterAdd', axis, shape.length);
   checkIndices('scatterAdd', idx, shape[ax]);
-  const data = getBackend().scatterAdd(shape, ax, idx.data, idx.shape, src.data);
+  const data = getBackend().scatterAdd(shape, ax, idx.data, idx.shape, src.raw);
   return record('scatterAdd', data, shape, [src], (g) => [gather(g, ax, idx)]);
 }
 
@@ -174,14 +174,14 @@ export function indexSelect(x: Tensor, axis: number, idx: Indices): Tensor {
   const ax = normAxis('indexSelect', axis, x.rank);
   checkIndices('indexSelect', idx, x.shape[ax]);
   const outShape = x.shape.map((d, i) => (i === ax ? idx.data.length : d));
-  const data = getBackend().indexSelect(x.data, x.shape, ax, idx.data);
+  const data = getBackend().indexSelect(x.raw, x.shape, ax, idx.data);
   return record('indexSelect', data, outShape, [x], (g) => [indexAdd(g, x.shape, ax, idx)]);
 }
 
 /** The adjoint of indexSelect (scatter-add of whole slices). */
 export function indexAdd(src: Tensor, shape: readonly number[], axis: number, idx: Indices): Tensor {
   const ax = normAxis('indexAdd', axis, shape.length);
-  const data = getBackend().indexAdd(shape, ax, idx.data, src.data);
+  const data = getBackend().indexAdd(shape, ax, idx.data, src.raw);
   return record('indexAdd', data, shape, [src], (g) => [indexSelect(g, ax, idx)]);
 }
 
@@ -206,7 +206,7 @@ export function sort(x: Tensor, axis = -1, descending = false): { values: Tensor
   }
   const cols = x.shape[last] ?? 1;
   const rows = x.size / Math.max(cols, 1);
-  const { indices: order } = getBackend().sort(x.data, rows, cols, descending);
+  const { indices: order } = getBackend().sort(x.raw, rows, cols, descending);
   const idx = indices(order, x.shape);
   return { values: gather(x, last, idx), indices: idx };
 }

@@ -26,9 +26,9 @@ const rowsCols = (x: Tensor): [number, number] => {
 export function softmax(x: Tensor, axis = -1): Tensor {
   return alongAxis(x, axis, 'softmax', (v) => {
     const [rows, cols] = rowsCols(v);
-    return record('softmax', getBackend().softmax(v.data, rows, cols), v.shape, [v], (g, y) => [
+    return record('softmax', getBackend().softmax(v.raw, rows, cols), v.shape, [v], (g, y) => [
       // A plain backward uses the fused kernel (one pass, one array); a recorded one the differentiable ops.
-      isGradEnabled() ? mul(y, sub(g, sum(mul(g, y), -1, true))) : constant(getBackend().softmaxBackward(y.data, g.data, rows, cols), v.shape),
+      isGradEnabled() ? mul(y, sub(g, sum(mul(g, y), -1, true))) : constant(getBackend().softmaxBackward(y.raw, g.raw, rows, cols), v.shape),
     ]);
   });
 }
@@ -36,7 +36,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return alongAxis(x, axis, 'logSoftmax', (v) => {
     const [rows, cols] = rowsCols(v);
-    return record('logSoftmax', getBackend().logSoftmax(v.data, rows, cols), v.shape, [v], (g) => [
+    return record('logSoftmax', getBackend().logSoftmax(v.raw, rows, cols), v.shape, [v], (g) => [
       sub(g, mul(softmax(v), sum(g, -1, true))),
     ]);
   });
@@ -52,14 +52,14 @@ export function layerNorm(x: Tensor, gamma: Tensor | null = null, beta: Tensor |
     if (p && (p.rank !== 1 || p.shape[0] !== d)) throw new Error(`layerNorm: parameter ${formatShape(p.shape)} does not match input ${formatShape(x.shape)}`);
   }
   const rows = x.size / d;
-  const res = getBackend().layerNorm(x.data, rows, d, gamma?.data ?? null, beta?.data ?? null, eps);
+  const res = getBackend().layerNorm(x.raw, rows, d, gamma?.raw ?? null, beta?.raw ?? null, eps);
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   const statShape = [...x.shape.slice(0, -1), 1];
   return record('layerNorm', res.y, x.shape, inputs, (g) => {
     const recompute = isGradEnabled();
     if (!recompute) {
       // A plain backward: one fused kernel from the saved statistics instead of a dozen element-wise ops.
-      const k = getBackend().layerNormBackward(x.data, res.mean, res.rstd, gamma?.data ?? null, g.data, rows, d);
+      const k = getBackend().layerNormBackward(x.raw, res.mean, res.rstd, gamma?.raw ?? null, g.raw, rows, d);
       const plain: (Tensor | null)[] = [x.requiresGrad ? constant(k.dx, x.shape) : null];
       if (gamma) plain.push(constant(k.dgamma, gamma.shape));
       if (beta) plain.push(constant(k.dbeta, beta.shape));
@@ -93,11 +93,11 @@ export function crossEntropy(logits: Tensor, targets: Indices): Tensor {
   }
   for (const t of targets.data) if (t >= v) throw new Error(`crossEntropy: target ${t} out of range [0, ${v})`);
   const rows = targets.data.length;
-  const data = getBackend().crossEntropy(logits.data, rows, v, targets.data);
+  const data = getBackend().crossEntropy(logits.raw, rows, v, targets.data);
   return record('crossEntropy', data, lead, [logits], (g) => {
     // A plain backward uses the fused kernel: one [rows, V] array instead of softmax, one-hot and two products.
     if (!isGradEnabled()) {
-      return [constant(getBackend().crossEntropyBackward(logits.data, rows, v, targets.data, g.data), logits.shape)];
+      return [constant(getBackend().crossEntropyBackward(logits.raw, rows, v, targets.data, g.raw), logits.shape)];
     }
     // Recorded (create-graph) backward: the same gradient composed of differentiable ops.
     const active = constant(activeMask(targets, logits.dtype), [...lead, 1]);

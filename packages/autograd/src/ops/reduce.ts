@@ -12,7 +12,7 @@ const keptShape = (shape: readonly number[], axes: readonly number[]) => shape.m
 const droppedShape = (shape: readonly number[], axes: readonly number[]) => shape.filter((_, i) => !axes.includes(i));
 
 function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[]) {
-  return getBackend().reduce(op, x.data, x.shape, axes);
+  return getBackend().reduce(op, x.raw, x.shape, axes);
 }
 
 /** Sum over `axes` (all by default). The gradient broadcasts back. */

@@ -1,4 +1,5 @@
 import { cpuBackend } from '../cpu.js';
+import { materialize, materializeArgs } from '../pending.js';
 import { resolveBackend } from '../registry.js';
 import { broadcastStrides, contiguousStrides, sizeOf } from '../shape.js';
 import type { Backend, BinaryOp, Buf, DType, LayerNormResult, MatmulSpec, ReduceOp, Shape, SortResult, UnaryOp } from '../types.js';
@@ -44,14 +45,19 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
   let hostFallbacks = 0;
   let float64Calls = 0;
 
-  /** True when this call must run on the reference backend (float64, or a buffer past the float32 index range). */
+  /**
+   * True when this call must run on the reference backend (float64, or a buffer past the float32 index range);
+   * its inputs are then read back (results of earlier calls may still be pending on the device).
+   */
   const reference = (bufs: readonly Buf[], ...sizes: number[]): boolean => {
     if (bufs.some(isF64)) {
       float64Calls++;
+      materializeArgs(bufs);
       return true;
     }
     if (bufs.some((b) => b.length > GPUJS_MAX_ELEMENTS) || sizes.some((n) => n > GPUJS_MAX_ELEMENTS)) {
       hostFallbacks++;
+      materializeArgs(bufs);
       return true;
     }
     return false;
@@ -80,7 +86,7 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
     },
 
     cast(x: Buf, dtype: DType): Buf {
-      return cpuBackend.cast(x, dtype);
+      return cpuBackend.cast(materialize(x), dtype);
     },
 
     unary(op: UnaryOp, x: Buf): Buf {
@@ -260,7 +266,7 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
       const bufs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
       if (reference(bufs)) return cpuBackend.layerNorm(x, rows, cols, gamma, beta, eps);
       if (rows === 0) return { y: new Float32Array(0), mean: new Float32Array(0), rstd: new Float32Array(0) };
-      if (cols === 0) return cpuBackend.layerNorm(x, rows, cols, gamma, beta, eps);
+      if (cols === 0) return cpuBackend.layerNorm(x, rows, cols, gamma, beta, eps); // nothing to read: no columns
       return rt.withOp(() => {
         const mean = run(rowMeanKernel(rows, cols), [x as Float32Array]);
         const rstd = run(rowRstdKernel(rows, cols), [x as Float32Array, mean, eps]);

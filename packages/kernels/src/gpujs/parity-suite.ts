@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
 import { cpuBackend } from '../cpu.js';
+import { materialize } from '../pending.js';
 import { contiguousStrides, sizeOf } from '../shape.js';
 import { BINARY_OPS, REDUCE_OPS, UNARY_OPS, type BinaryOp, type Buf, type MatmulSpec, type ReduceOp, type UnaryOp } from '../types.js';
 import { gpujsAvailability } from './availability.js';
@@ -81,6 +82,8 @@ const EXACT: Tol = { atol: 0, rtol: 0 };
 
 /** got (float32) matches want (float64 reference) within atol + rtol·|want|; NaN matches NaN, ±Inf itself. */
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: Tol, what: string): void {
+  // A backend result may be pending on the device (GL modes): reading it on the CPU goes through materialize.
+  if (got instanceof Float32Array || got instanceof Float64Array) materialize(got);
   expect(got.length, `${what}: length`).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     const g = got[i];

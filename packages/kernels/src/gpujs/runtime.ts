@@ -1,4 +1,5 @@
 import { CPUKernel, GPU, HeadlessGLKernel, WebAssemblyKernel, WebGL2Kernel } from 'gpu.js';
+import { markPending, materialize, pendingCollected, registerPendingFlusher } from '../pending.js';
 import type { KernelFunction } from './scalar-sources.js';
 import { createWebgl2Context, webgl2PrecisionProblem } from './webgl2.js';
 
@@ -72,8 +73,13 @@ export interface CachedKernel {
 interface ResidentEntry {
   tex: GpuTexture | null;
   bytes: number;
+  /** Of the host array's contents once read back (0 while pending). */
   fingerprint: number;
   producer: CachedKernel;
+  /** True while the host array is a placeholder: the texture holds the only copy of the values. */
+  pending: boolean;
+  /** The host array (weakly: the texture must not keep it alive), to read a pending one back before eviction. */
+  array: WeakRef<Float32Array>;
 }
 
 export interface GpujsRuntimeOptions {
@@ -82,7 +88,10 @@ export interface GpujsRuntimeOptions {
   maxKernels?: number;
   /** GL modes: device bytes the kernel cache may hold (output and argument textures), LRU. Default 512 MiB. */
   maxKernelBytes?: number;
-  /** GL modes: device bytes of output textures kept resident for reuse as inputs. 0 turns residency off. Default 256 MiB. */
+  /**
+   * GL modes: device bytes of output textures kept on the device, as pending results (see `read`) and, once read
+   * back, for reuse as inputs. 0 turns both off (every result is read back at once). Default 256 MiB.
+   */
   residentBytes?: number;
   /**
    * GL modes: check a resident buffer's contents (a 53-bit fingerprint) before reusing its texture, so a caller
@@ -100,6 +109,8 @@ export interface GpujsStats {
   uploadsAvoided: number;
   residentRejected: number;
   residentTextures: number;
+  /** Of those, results not read back yet (their host arrays are pending placeholders). */
+  pendingTextures: number;
   residentBytes: number;
   kernelBytes: number;
   cachedKernels: number;
@@ -191,14 +202,16 @@ export class GpujsRuntime {
   private kernelBytes = 0;
   private depth = 0;
 
-  // Residency: Float32Array → texture it was read from. Bounded by bytes (LRU in `live` order) and
-  // released early when the array is garbage collected.
+  // Residency: Float32Array → the texture holding its values (pending: not read back yet) or the texture it was
+  // read from. Bounded by bytes (LRU in `live` order; a pending one is read back before its texture goes) and
+  // released when the array is garbage collected.
   private readonly residentBudget: number;
   private readonly verify: boolean;
   private residentBytes = 0;
   private readonly byArray = new WeakMap<Float32Array, ResidentEntry>();
   private readonly live = new Set<ResidentEntry>();
-  private readonly finalizer = new FinalizationRegistry<ResidentEntry>((e) => this.releaseResident(e));
+  private readonly finalizer = new FinalizationRegistry<ResidentEntry>((e) => this.collected(e));
+  private readonly unregisterFlusher = registerPendingFlusher(() => this.readAllPending());
 
   private readonly counters = {
     compiles: 0, cacheHits: 0, evictions: 0, runs: 0, readbacks: 0, uploadsAvoided: 0, residentRejected: 0,
@@ -284,17 +297,36 @@ export class GpujsRuntime {
     throw new Error(`gpujs: kernel ${key} returned an unexpected value`);
   }
 
-  /** Reads a result back into a fresh Float32Array; on GL modes the texture stays resident for reuse. */
+  /**
+   * The host array of a result returned to the caller. On GL modes it is a *pending* placeholder (pending.ts):
+   * the values stay in the texture, later kernels take the texture as input, and the first CPU read
+   * (`materialize`) reads them back, after which the texture stays resident for reuse as an input.
+   */
   read(out: DeviceOut): Float32Array {
     if (out.arr) return out.arr;
     const tex = out.tex;
     if (!tex) throw new Error('gpujs: result already freed');
-    const arr = tex.toArray() as Float32Array;
-    this.counters.readbacks++;
-    out.arr = arr;
     out.tex = null;
-    this.adopt(arr, tex, out.producer);
-    return arr;
+    const producer = out.producer;
+    const bytes = texelBytes(out.n);
+    if (this.residentBudget <= 0 || !producer || !this.kernels.has(producer.key) || bytes > this.residentBudget) {
+      const arr = tex.toArray() as Float32Array;
+      this.counters.readbacks++;
+      tex.delete();
+      out.arr = arr;
+      return arr;
+    }
+    const placeholder = new Float32Array(out.n);
+    out.arr = placeholder;
+    const entry: ResidentEntry = { tex, bytes, fingerprint: 0, producer, pending: true, array: new WeakRef(placeholder) };
+    this.byArray.set(placeholder, entry);
+    this.live.add(entry);
+    producer.resident.add(entry);
+    this.residentBytes += bytes;
+    this.finalizer.register(placeholder, entry, entry);
+    markPending(placeholder, () => this.readPending(entry, placeholder));
+    while (this.residentBytes > this.residentBudget) this.evict(this.live.values().next().value as ResidentEntry);
+    return placeholder;
   }
 
   /** Reads a result back for the host's own use (not returned to the caller): its texture is freed. */
@@ -322,6 +354,7 @@ export class GpujsRuntime {
     return {
       ...this.counters,
       residentTextures: this.live.size,
+      pendingTextures: [...this.live].filter((e) => e.pending).length,
       residentBytes: this.residentBytes,
       kernelBytes: this.kernelBytes,
       cachedKernels: this.kernels.size,
@@ -332,6 +365,9 @@ export class GpujsRuntime {
   /** Destroys every kernel and texture, and the GL context. */
   dispose(): void {
     if (this.destroyed) return;
+    // Placeholders handed out must still get their values: read them back before the textures go.
+    this.readAllPending();
+    this.unregisterFlusher();
     for (const e of [...this.live]) this.releaseResident(e);
     for (const entry of [...this.kernels.values()]) this.destroyKernel(entry);
     this.kernels.clear();
@@ -391,6 +427,12 @@ export class GpujsRuntime {
       if (this.residentBudget > 0) {
         const e = this.byArray.get(a);
         if (e && e.tex) {
+          if (e.pending) {
+            // The placeholder holds nothing yet: the texture is the value.
+            this.counters.uploadsAvoided++;
+            this.touch(e);
+            return e.tex;
+          }
           if (!this.verify || fingerprint(a) === e.fingerprint) {
             this.counters.uploadsAvoided++;
             this.touch(e);
@@ -408,26 +450,38 @@ export class GpujsRuntime {
     throw new Error('gpujs: kernel argument was already freed');
   }
 
-  private adopt(arr: Float32Array, tex: GpuTexture, producer: CachedKernel | null): void {
-    if (this.residentBudget <= 0 || !producer || !this.kernels.has(producer.key)) {
-      tex.delete();
-      return;
+  /** Fills a pending placeholder from its texture (called once, through pending.ts's `materialize`). */
+  private readPending(e: ResidentEntry, arr: Float32Array): void {
+    if (!e.pending || !e.tex) throw new Error('gpujs: a pending result lost its texture before it was read');
+    const values = e.tex.toArray() as Float32Array;
+    this.counters.readbacks++;
+    arr.set(values.length === arr.length ? values : values.subarray(0, arr.length));
+    e.pending = false;
+    e.fingerprint = this.verify ? fingerprint(arr) : 0;
+  }
+
+  /** Reads every pending placeholder back (another backend is about to run, or this one is disposed). */
+  private readAllPending(): void {
+    for (const e of [...this.live]) {
+      const arr = e.pending ? e.array.deref() : undefined;
+      if (arr) materialize(arr);
     }
-    const bytes = texelBytes(arr.length);
-    if (bytes > this.residentBudget) {
-      tex.delete();
-      return;
+  }
+
+  /** Drops a texture to make room: a pending one is read back first, so its placeholder gets its values. */
+  private evict(e: ResidentEntry): void {
+    const arr = e.pending ? e.array.deref() : undefined;
+    if (arr) materialize(arr);
+    this.releaseResident(e);
+  }
+
+  /** The host array was garbage collected: nothing can read it any more, so its texture goes. */
+  private collected(e: ResidentEntry): void {
+    if (e.pending) {
+      e.pending = false;
+      pendingCollected();
     }
-    const entry: ResidentEntry = { tex, bytes, fingerprint: this.verify ? fingerprint(arr) : 0, producer };
-    this.byArray.set(arr, entry);
-    this.live.add(entry);
-    producer.resident.add(entry);
-    this.residentBytes += bytes;
-    this.finalizer.register(arr, entry, entry);
-    while (this.residentBytes > this.residentBudget) {
-      const oldest = this.live.values().next().value as ResidentEntry;
-      this.releaseResident(oldest);
-    }
+    this.releaseResident(e);
   }
 
   private touch(e: ResidentEntry): void {
@@ -437,6 +491,11 @@ export class GpujsRuntime {
 
   private releaseResident(e: ResidentEntry): void {
     if (!e.tex) return;
+    if (e.pending) {
+      // Only reached once the placeholder is gone (evict reads a live one back first).
+      e.pending = false;
+      pendingCollected();
+    }
     e.tex.delete();
     e.tex = null;
     this.live.delete(e);
@@ -447,7 +506,7 @@ export class GpujsRuntime {
 
   private destroyKernel(entry: CachedKernel): void {
     // gpu.js deletes every texture a kernel created when the kernel is destroyed: resident outputs first.
-    for (const e of [...entry.resident]) this.releaseResident(e);
+    for (const e of [...entry.resident]) this.evict(e);
     const variants = new Set(entry.variants);
     variants.add(entry.shortcut.kernel);
     for (const k of variants) {
