@@ -3,9 +3,11 @@ import { defineConfig } from 'vitest/config';
 
 // Tests import every @ganpo/* package from its TypeScript source, so `npm test` needs no build.
 const packages = ['codecs', 'kernels', 'autograd', 'objectives', 'adversarial', 'datasets', 'models', 'cli'];
-const alias = Object.fromEntries(
-  packages.map((p) => [`@ganpo/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
-);
+const alias = Object.fromEntries([
+  // Subpath entries first: an alias also matches as a prefix.
+  ['@ganpo/cli/browser', fileURLToPath(new URL('./packages/cli/src/browser.ts', import.meta.url))],
+  ...packages.map((p) => [`@ganpo/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
+]);
 
 export default defineConfig({
   resolve: { alias },

@@ -3,7 +3,8 @@ import type { TaskInstance, Tokenizer } from '@ganpo/datasets';
 import { type CausalLM, sftLoss } from '@ganpo/models';
 import type { Objective, PairLogps } from '@ganpo/objectives';
 import { greedyReward, preferenceEval } from '../evaluate/evaluate.js';
-import type { Demo, Pair } from './data.js';
+import type { RunConfig } from '../config/runConfig.js';
+import type { Demo, Pair, RunData } from './data.js';
 import { type RowLimit, sequenceBatch } from './pairs.js';
 
 /**
@@ -78,5 +79,18 @@ export function preferenceEvalHook(h: PreferenceEvalHookInput): () => Record<str
     }
     greedy(h.model, h.tokenizer, h.curve, v);
     return v;
+  };
+}
+
+/**
+ * What a run evaluates on while it trains (`ganpo train` and the web page alike): held-out demos for the SFT loss
+ * (the task's held-out answers, or the chosen responses of the eval pairs), the eval pairs, and the greedy-reward curve.
+ */
+export function evalSetsOf(data: RunData, config: RunConfig): { sftDemos: Demo[]; pairs: readonly Pair[]; curve: GreedyCurve } {
+  const demos: Demo[] = data.heldOut ? data.heldOut.map((h) => ({ prompt: h.prompt, completion: h.answer })) : data.evalPairs.map((p) => ({ prompt: p.prompt, completion: p.chosen }));
+  return {
+    sftDemos: demos.slice(0, Math.max(config.log.evalPairs, 1) * 2),
+    pairs: config.log.evalPairs > 0 ? data.evalPairs.slice(0, config.log.evalPairs) : data.evalPairs,
+    curve: { heldOut: data.heldOut, prompts: data.heldOut ? Math.min(16, config.eval.prompts || 16, data.heldOut.length) : 0, maxNewTokens: config.eval.maxNewTokens },
   };
 }

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import type { Tokenizer } from '@ganpo/datasets';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import {
-  addLora, CausalLM, CheckpointError, decodeModelConfig, defaultLoraTargets, estimateTrainingMemory, loadCheckpoint, loadPretrained, MODEL_PRESETS,
-  presetConfig, type PresetName, readModelDirConfig, type Architecture, type LoraConfig,
+  addLora, CausalLM, CheckpointError, decodeModelConfig, defaultLoraTargets, estimateTrainingMemory, loadCheckpoint, loadPretrained,
+  MODEL_PRESETS, readModelDirConfig, type Architecture, type LoraConfig,
 } from '@ganpo/models';
 import { readJsonFile } from '../util/io.js';
 import { ConfigError } from '../errors.js';
 import type { RunConfig } from '../config/runConfig.js';
 import { asDatasetsTokenizer, resolveTokenizer, reviveTokenizer, tokenizerFromDirectory } from './data.js';
+import { isPreset, presetPolicy } from './preset.js';
 
 /**
  * The policy's starting point, from `--model`: a size preset (fresh weights from the run seed, vocabulary
@@ -29,7 +30,7 @@ export interface InitialModel {
   readonly tokenizer?: Tokenizer;
 }
 
-export const isPreset = (s: string): s is PresetName => Object.prototype.hasOwnProperty.call(MODEL_PRESETS, s);
+export { isPreset } from './preset.js';
 
 /** Loads a model directory (ours or GPT-2), turning loader errors into user-facing ones. */
 export function loadModelDir(dir: string, what: string, dropout?: number): { model: CausalLM; tokenizer?: Tokenizer; format: string } {
@@ -110,14 +111,8 @@ export function initialPolicy(config: RunConfig): InitialModel & { tokenizer: To
   const dropout = config.model.dropout;
   if (isPreset(spec)) {
     const tokenizer = resolveTokenizer(config.data.tokenizer, undefined, null);
-    const base = MODEL_PRESETS[spec];
-    const modelConfig = presetConfig(spec, {
-      vocabSize: tokenizer.vocabSize,
-      contextLength: Math.max(base.contextLength, config.data.maxLength),
-      ...(dropout === null ? {} : { dropout }),
-    });
-    const model = withLoraIfAsked(new CausalLM(modelConfig, { seed: config.seed }), config);
-    return { model, tokenizer, description: `${spec} preset (d=${modelConfig.dModel}, ${modelConfig.nLayers} layers, ${modelConfig.nHeads} heads)`, dir: null };
+    const fresh = presetPolicy(spec, config, tokenizer);
+    return { ...fresh, model: withLoraIfAsked(fresh.model, config), tokenizer, dir: null };
   }
   if (!existsSync(spec)) {
     throw new ConfigError(`--model '${spec}': not a preset (${Object.keys(MODEL_PRESETS).join(', ')}), a model config file or a directory`);

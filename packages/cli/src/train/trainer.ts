@@ -17,7 +17,7 @@ import { VERSION } from '../version.js';
 import { selectBackend } from './backend.js';
 import { type LatestPointer, loadTrainingCheckpoint, readLatest, type TrainStage } from './checkpoints.js';
 import { type Demo, isKtoObjective, loadRunData, type RunData } from './data.js';
-import { type GreedyCurve, preferenceEvalHook, sftEvalHook } from './evalHooks.js';
+import { evalSetsOf, preferenceEvalHook, sftEvalHook } from './evalHooks.js';
 import { type LoopEnv, openStage, runStage, type StageDescription, type StageOutcome } from './loop.js';
 import { initialPolicy, loadModelDir } from './model.js';
 import { checkNewRunDir, checkResumeDir, createRunDir, lockRunDir, moveOldRunAside, type OldRun, removeFailedRunDir } from './runDir.js';
@@ -184,8 +184,8 @@ async function trainIn(runDir: string, config: RunConfig, options: TrainOptions,
   const policyDir = join(runDir, 'policy');
   const referenceDir = config.stage === 'all' ? sftDir : refDir;
   const referenceLabel = config.stage === 'all' ? 'SFT model' : 'initial model';
-  const heldOutSft: Demo[] = data.heldOut ? data.heldOut.map((h) => ({ prompt: h.prompt, completion: h.answer })) : data.evalPairs.map((p) => ({ prompt: p.prompt, completion: p.chosen }));
-  const curve: GreedyCurve = { heldOut: data.heldOut, prompts: data.heldOut ? Math.min(16, config.eval.prompts || 16, data.heldOut.length) : 0, maxNewTokens: config.eval.maxNewTokens };
+  const evalSets = evalSetsOf(data, config);
+  const { curve } = evalSets;
   const phases: Phase[] = [];
   const previous = options.resume ? readRunRecord(runDir) : null;
 
@@ -258,8 +258,7 @@ async function trainIn(runDir: string, config: RunConfig, options: TrainOptions,
         policy = start.model;
         if (!start.checkpoint && config.stage === 'sft') saveModelDir(refDir, policy, tokenizer);
         log(`SFT: ${sftSteps} steps of ${config.sft.batchSize} examples${config.sft.gradAccum > 1 ? ` × ${config.sft.gradAccum}` : ''}, lr ${config.sft.lr} (${config.sft.schedule}, warmup ${config.sft.warmup})`);
-        const heldOut = heldOutSft.slice(0, Math.max(config.log.evalPairs, 1) * 2);
-        const stage = sftStage({ model: policy, tokenizer, loop: config.sft, totalSteps: sftSteps, demos: data.sft, seed: config.seed, maxLength, evaluate: sftEvalHook(policy, tokenizer, heldOut, maxLength, curve) });
+        const stage = sftStage({ model: policy, tokenizer, loop: config.sft, totalSteps: sftSteps, demos: data.sft, seed: config.seed, maxLength, evaluate: sftEvalHook(policy, tokenizer, evalSets.sftDemos, maxLength, curve) });
         const outcome = await run1(stage, start);
         if (outcome.status === 'stopped') return stopped(outcome, 'sft', null);
         if (config.stage === 'all') saveModelDir(sftDir, policy, tokenizer);
@@ -289,8 +288,7 @@ async function trainIn(runDir: string, config: RunConfig, options: TrainOptions,
       const what = run.kto ? 'examples' : 'pairs';
       log(`preference: ${prefSteps} steps of ${p.batchSize} ${what}${p.gradAccum > 1 ? ` × ${p.gradAccum}` : ''}, lr ${p.lr} (${p.schedule}, warmup ${p.warmup})`);
       if (!stageDone) {
-        const evalPairs = config.log.evalPairs > 0 ? data.evalPairs.slice(0, config.log.evalPairs) : data.evalPairs;
-        const evaluate = preferenceEvalHook({ model: policy, reference, tokenizer, pairs: evalPairs, objective: prefObjective, beta: run.beta, maxLength, curve });
+        const evaluate = preferenceEvalHook({ model: policy, reference, tokenizer, pairs: evalSets.pairs, objective: prefObjective, beta: run.beta, maxLength, curve });
         const common = { model: policy, reference, tokenizer, loop: p, totalSteps: prefSteps, seed: config.seed, maxLength, label: 'preference', evaluate };
         const outcome = run.kto
           ? await run1(ktoStage({ ...common, examples: unpairedItems(data), kto: run.kto }), start)
