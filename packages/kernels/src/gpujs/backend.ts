@@ -75,7 +75,7 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
     describe(): string {
       const chosen = rt.requested === rt.mode ? rt.mode : `${rt.requested} → ${rt.mode}`;
       const renderer = rt.renderer ? `, renderer: ${rt.renderer}` : '';
-      const residency = rt.isGL ? ', outputs stay resident as textures for reuse' : '';
+      const residency = rt.isGL ? ', outputs stay on the device as textures until read' : '';
       const degraded = rt.stats().degraded.length;
       const warn = degraded > 0 ? `; ${degraded} kernel(s) fell back to gpu.js cpu` : '';
       return `gpu.js ${chosen} (float32${renderer}${residency}; float64 runs the reference cpu kernels${warn})`;
