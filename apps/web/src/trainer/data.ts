@@ -1,6 +1,7 @@
 import { embeddedTaskData, type RunData } from '@ganpo/cli/browser';
 import { decodePreferenceBytes, isPreferenceExample, splitTrainEval } from '@ganpo/datasets';
-import { runConfigOf, type WebRunConfig } from './config.js';
+import type { WebRunConfig } from './config.js';
+import { runConfigOf } from './runConfig.js';
 
 /** A data problem the page shows as is (file, line and field come from the datasets package). */
 export class WebDataError extends Error {

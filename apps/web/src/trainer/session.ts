@@ -7,7 +7,8 @@ import {
 import { byteTokenizer, type Tokenizer } from '@ganpo/datasets';
 import { type CausalLM, freezeReference, generateWithDetails } from '@ganpo/models';
 import { preferenceObjective } from '@ganpo/objectives';
-import { runConfigOf, type WebRunConfig } from './config.js';
+import type { WebRunConfig } from './config.js';
+import { runConfigOf } from './runConfig.js';
 import { loadWebRunData } from './data.js';
 
 /** One logged step: TRL's metric names plus `ganpo/*`, as `ganpo train` writes them in metrics.jsonl. */
