@@ -1,6 +1,6 @@
 import type { Pooling } from '@ganpo/adversarial';
 
-/** What the page lets a visitor choose; the same object drives a Node run of the same trainer (tests). */
+/** What the page lets a visitor choose; `runConfigOf` (runConfig.ts) turns it into the `ganpo train` run config it trains. */
 export interface WebRunConfig {
   readonly seed: number;
   /** The embedded task, or the text of a dropped preference JSONL file. */
