@@ -5,10 +5,10 @@ import { unzipSync } from 'fflate';
 import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultWebRunConfig, type WebRunConfig } from '../apps/web/src/trainer/config.js';
-import { runConfigOf } from '../apps/web/src/trainer/runConfig.js';
+import type { WebRunConfig } from '../apps/web/src/trainer/config.js';
 import type { MetricsLine } from '../apps/web/src/trainer/session.js';
-import { ganpo, missingBuild, readMetricLines, tempDir } from './helpers/cli.js';
+import { ganpo, missingBuild, tempDir } from './helpers/cli.js';
+import { cliLosses } from './helpers/webRun.js';
 import { findChromium, launchChromium, serveStatic, webDist } from './helpers/webPage.js';
 
 /*
@@ -39,21 +39,6 @@ const GPU_RUN: Overrides = {
   evalInterval: 0,
   rewardPrompts: 0,
 };
-
-/**
- * The same run by `ganpo train` itself (the built binary, fast backend: the WebAssembly kernels the page runs):
- * the page's settings as a run config file (`runConfigOf`), its per-step losses from metrics.jsonl.
- */
-async function cliLosses(overrides: Overrides): Promise<number[]> {
-  const missing = missingBuild();
-  if (missing) throw new Error(missing);
-  const dir = tempDir('web-vs-cli');
-  const configPath = join(dir, 'config.json');
-  writeFileSync(configPath, JSON.stringify({ ...runConfigOf({ ...defaultWebRunConfig(), ...overrides }), out: join(dir, 'run'), backend: 'fast' }));
-  const r = await ganpo(['train', '--config', configPath]);
-  expect(r.code, r.stderr).toBe(0); // stderr carries the progress lines
-  return readMetricLines(join(dir, 'run')).map((l) => l.loss as number);
-}
 
 interface PageState {
   lines: MetricsLine[];

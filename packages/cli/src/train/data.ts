@@ -22,6 +22,7 @@ import {
 } from '@ganpo/datasets';
 import type { RunConfig } from '../config/runConfig.js';
 import { ConfigError, DataError } from '../errors.js';
+import { embeddedTaskData } from './embedded.js';
 
 /**
  * The data of a run: SFT demonstrations, training and evaluation pairs, and (on the embedded task) held-out
@@ -62,8 +63,6 @@ export interface RunData {
   /** Things the user should know (skipped lines, dropped examples). */
   readonly warnings: readonly string[];
 }
-
-import { embeddedTaskData } from './embedded.js';
 
 export { EMBEDDED_TASK_SEED, EMBEDDED_TASK_SIZES, embeddedTaskData } from './embedded.js';
 

@@ -16,7 +16,7 @@ import type { Progress } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { selectBackend } from './backend.js';
 import { type LatestPointer, loadTrainingCheckpoint, readLatest, type TrainStage } from './checkpoints.js';
-import { type Demo, isKtoObjective, loadRunData, type RunData } from './data.js';
+import { isKtoObjective, loadRunData, type RunData } from './data.js';
 import { evalSetsOf, preferenceEvalHook, sftEvalHook } from './evalHooks.js';
 import { type LoopEnv, openStage, runStage, type StageDescription, type StageOutcome } from './loop.js';
 import { initialPolicy, loadModelDir } from './model.js';
