@@ -52,14 +52,15 @@ export function resolveBackend<T extends BackendImpl>(impl: T): T & Backend {
   const out: Record<string, unknown> = { ...impl };
   for (const k of KERNEL_NAMES) {
     if (typeof out[k] === 'function') continue;
-    out[k] = readsOnHost((table?.get(k) ?? cpuBackend[k]) as (...args: unknown[]) => unknown);
+    const fallback = table?.get(k) ?? cpuBackend[k];
+    out[k] = impl.pendingResults ? readsOnHost(fallback as (...args: unknown[]) => unknown) : fallback;
   }
   return out as unknown as T & Backend;
 }
 
 /**
  * A kernel that reads its inputs on the CPU, given to a backend that may hand it pending buffers (results still
- * on its device, see pending.ts): the inputs are read back first. Free while nothing is pending.
+ * on its device, see pending.ts; `pendingResults` says so): the inputs are read back first.
  */
 function readsOnHost(kernel: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
   return (...args) => {

@@ -137,4 +137,12 @@ export const KERNEL_NAMES = Object.keys(KERNEL_SET) as readonly KernelName[];
  * What a backend implements: its name, description and the kernels it speeds up. Every kernel it leaves
  * out runs the reference `cpu` kernel (see `resolveBackend` in registry.ts), as in TF.js's kernel registry.
  */
-export type BackendImpl = { readonly name: string; describe(): string } & Partial<Kernels>;
+export type BackendImpl = {
+  readonly name: string;
+  describe(): string;
+  /**
+   * True for a backend whose results may still be on its device (pending placeholders, see pending.ts): the
+   * reference kernels it falls back to then read their inputs back first.
+   */
+  readonly pendingResults?: boolean;
+} & Partial<Kernels>;

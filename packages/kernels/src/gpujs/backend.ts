@@ -70,6 +70,8 @@ export function createGpujsBackend(options: GpujsBackendOptions = {}): GpujsBack
   // Kernels it does not implement (the fused backward ones) are the reference ones through resolveBackend.
   const backend: Omit<GpujsBackend, 'softmaxBackward' | 'layerNormBackward' | 'unaryBackward'> = {
     name: 'gpujs',
+    // On GL modes results stay on the device until read (runtime.ts `read`): the reference fallbacks read them back.
+    pendingResults: rt.isGL,
     mode: { requested: rt.requested, actual: rt.mode, renderer: rt.renderer },
 
     describe(): string {
