@@ -28,6 +28,8 @@ export interface GpujsBackendOptions extends Omit<GpujsRuntimeOptions, 'mode'> {
 export interface GpujsBackend extends Backend {
   /** The mode asked for and the gpu.js backend actually running the kernels. */
   readonly mode: { requested: GpujsMode; actual: GpujsActualMode; renderer: string | null };
+  /** GL modes: results stay on the device as pending placeholders until something reads them (see pending.ts). */
+  readonly pendingResults: boolean;
   /** Counters: compiles, cache hits, evictions, readbacks, uploads avoided by residency, host fallbacks. */
   stats(): GpujsStats & { hostFallbacks: number; float64Calls: number };
   /** Releases every kernel, texture and the GL context. The backend cannot be used afterwards. */
