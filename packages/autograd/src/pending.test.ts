@@ -67,7 +67,7 @@ const close = (got: number[], want: number[], what: string): void => {
 };
 
 const headlessgl = gpujsAvailability().modes.headlessgl.ok || process.env.GANPO_REQUIRE_HEADLESSGL === '1';
-const modes = ['cpu', ...(headlessgl ? ['headlessgl'] : [])] as const;
+const modes: ('cpu' | 'headlessgl')[] = ['cpu', ...(headlessgl ? (['headlessgl'] as const) : [])];
 
 describe.each(modes)('pending results on gpujs (%s mode)', (mode) => {
   const backend: GpujsBackend = createGpujsBackend({ mode });
