@@ -37,11 +37,26 @@ export const LoopCodec = strict(t.type(LoopFields), 'LoopConfig');
 /** A loop's options as written (plain numbers; decoded ones also carry the range brands). */
 export type LoopConfig = t.OutputOf<typeof LoopCodec>;
 
+/** A run's seed (also what `ganpo eval`, `sample` and `data make-task` take as --seed). */
+export const SeedCodec = int({ ge: 0, le: 2 ** 31 - 1 });
+
+/** The end-of-run evaluation (also the codecs of `ganpo eval`'s flags that override it). */
+export const EvalFields = {
+  /** Held-out prompts sampled for the ground-truth reward (embedded task; 0: all). */
+  prompts: int({ ge: 0 }),
+  /** Sampling temperatures at which the reward is measured (0 is greedy). */
+  temperatures: t.array(num({ ge: 0 }), 'a list of numbers ≥ 0'),
+  /** Longest sampled response, in tokens. */
+  maxNewTokens: int({ ge: 1 }),
+  /** Evaluate at the end of the run and write the results into the report. */
+  atEnd: t.boolean,
+};
+
 export const RunConfigCodec = strict(t.type(
   {
     /** Which stages to run: `all` is SFT then preference optimisation. */
     stage: oneOf(STAGES),
-    seed: int({ ge: 0, le: 2 ** 31 - 1 }),
+    seed: SeedCodec,
     /** The run directory: config, metrics, checkpoints, report. */
     out: nonEmptyString,
     /** Compute backend: `auto` picks the fastest registered one (`fast` when present, else `cpu`). */
@@ -116,16 +131,7 @@ export const RunConfigCodec = strict(t.type(
       /** Held-out pairs used by the periodic evaluation (0: all). */
       evalPairs: int({ ge: 0 }),
     })),
-    eval: strict(t.type({
-      /** Held-out prompts sampled for the ground-truth reward (embedded task; 0: all). */
-      prompts: int({ ge: 0 }),
-      /** Sampling temperatures at which the reward is measured (0 is greedy). */
-      temperatures: t.array(num({ ge: 0 }), 'a list of numbers ≥ 0'),
-      /** Longest sampled response, in tokens. */
-      maxNewTokens: int({ ge: 1 }),
-      /** Evaluate at the end of the run and write the results into the report. */
-      atEnd: t.boolean,
-    })),
+    eval: strict(t.type(EvalFields)),
   },
   'RunConfig',
 ));
