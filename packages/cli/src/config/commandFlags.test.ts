@@ -63,7 +63,10 @@ describe('command flags: decoded by codecs, bad values named by flag', () => {
         '--max-new-tokens: expected an integer ≥ 1, got "lots"',
       ]],
       ['data validate', ValidateFlagsCodec, { maxErrors: '-3' }, ['--max-errors: expected an integer ≥ 0, got -3']],
-      ['data make-task', MakeTaskFlagsCodec, { seed: 'abc' }, ['--seed: expected an integer ≥ 0 and ≤ 2147483647, got "abc"']],
+      ['data make-task', MakeTaskFlagsCodec, { seed: 'abc', split: 'test' }, [
+        '--split: expected one of \'train\', \'eval\', \'sft\', \'heldout\', got "test"',
+        '--seed: expected an integer ≥ 0 and ≤ 2147483647, got "abc"',
+      ]],
       ['bench', BenchFlagsCodec, { width: '0', layers: '0', heads: 'two', seq: '1', pairs: '0', batchSize: '-1', steps: '0', warmup: '-1' }, [
         '--width: expected an integer ≥ 1, got 0',
         '--layers: expected an integer ≥ 1, got 0',

@@ -1,4 +1,4 @@
-import { int, num, problemsFromErrors, propsOf, renderProblem } from '@ganpo/codecs';
+import { int, num, oneOf, problemsFromErrors, propsOf, renderProblem } from '@ganpo/codecs';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { UsageError } from '../errors.js';
@@ -45,7 +45,10 @@ export type ValidateFlags = t.TypeOf<typeof ValidateFlagsCodec>;
 export const StatsFlagsCodec = t.partial({ format: text, tokenizer: text, dataMode: text, json: flag });
 export type StatsFlags = t.TypeOf<typeof StatsFlagsCodec>;
 
-export const MakeTaskFlagsCodec = t.partial({ out: text, outDir: text, split: text, seed: SeedCodec, json: flag });
+/** The embedded task's splits `data make-task --split` writes. */
+export const TASK_SPLITS = ['train', 'eval', 'sft', 'heldout'] as const;
+
+export const MakeTaskFlagsCodec = t.partial({ out: text, outDir: text, split: oneOf(TASK_SPLITS), seed: SeedCodec, json: flag });
 export type MakeTaskFlags = t.TypeOf<typeof MakeTaskFlagsCodec>;
 
 export const BenchFlagsCodec = t.partial({
