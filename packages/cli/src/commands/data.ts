@@ -98,7 +98,6 @@ function stats(xs: number[]): { mean: number; min: number; median: number; p95: 
 export async function statsCommand(file: string, flags: StatsFlags, io: CliIo): Promise<number> {
   checkPath(file);
   const mode = flags.dataMode ?? 'skip';
-  if (mode !== 'skip' && mode !== 'strict') throw new UsageError(`--data-mode: expected strict or skip, got '${mode}'`);
   const data = await loadPreferenceDataset(file, { format: checkFormat(flags.format), mode, maxErrors: 5 });
   const fatal = data.errors.find((e) => e.fatal);
   if (fatal) throw new DataError(fatal.message);

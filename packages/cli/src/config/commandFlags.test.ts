@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import {
   BenchFlagsCodec, decodeFlags, EvalFlagsCodec, ExperimentFlagsCodec, flagOfAttribute, MakeTaskFlagsCodec, ModelInfoFlagsCodec, SampleFlagsCodec,
-  ValidateFlagsCodec,
+  StatsFlagsCodec, ValidateFlagsCodec,
 } from './commandFlags.js';
 
 /** The usage error decoding `flags` throws (the test fails where it decodes). */
@@ -46,7 +46,7 @@ describe('command flags: decoded by codecs, bad values named by flag', () => {
     expect(rejected('bench', BenchFlagsCodec, { steps: 'five' }).details).toEqual(['--steps: expected an integer ≥ 1, got "five"']);
   });
 
-  it('every command refuses a bad value of each numeric flag with the same kind of message, all problems at once', () => {
+  it('every command refuses a bad value of each numeric (or enumerated) flag with the same kind of message, all problems at once', () => {
     const cases: [string, Parameters<typeof decodeFlags>[1], Record<string, string>, string[]][] = [
       ['eval', EvalFlagsCodec, { run: 'r', prompts: '-1', pairs: 'x', maxNewTokens: '0', seed: '1.5' }, [
         '--prompts: expected an integer ≥ 0, got -1',
@@ -63,6 +63,7 @@ describe('command flags: decoded by codecs, bad values named by flag', () => {
         '--max-new-tokens: expected an integer ≥ 1, got "lots"',
       ]],
       ['data validate', ValidateFlagsCodec, { maxErrors: '-3' }, ['--max-errors: expected an integer ≥ 0, got -3']],
+      ['data stats', StatsFlagsCodec, { dataMode: 'lenient' }, ['--data-mode: expected one of \'strict\', \'skip\', got "lenient"']],
       ['data make-task', MakeTaskFlagsCodec, { seed: 'abc', split: 'test' }, [
         '--split: expected one of \'train\', \'eval\', \'sft\', \'heldout\', got "test"',
         '--seed: expected an integer ≥ 0 and ≤ 2147483647, got "abc"',

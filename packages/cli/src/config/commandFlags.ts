@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { UsageError } from '../errors.js';
 import { valueFromText } from './flagValues.js';
-import { EvalFields, SeedCodec } from './runConfig.js';
+import { DataModeCodec, EvalFields, SeedCodec } from './runConfig.js';
 
 /**
  * What commander hands each command's action, as io-ts codecs: the single source of each command's flag types
@@ -42,7 +42,7 @@ export type SampleFlags = t.TypeOf<typeof SampleFlagsCodec>;
 export const ValidateFlagsCodec = t.partial({ format: text, maxErrors: count, json: flag });
 export type ValidateFlags = t.TypeOf<typeof ValidateFlagsCodec>;
 
-export const StatsFlagsCodec = t.partial({ format: text, tokenizer: text, dataMode: text, json: flag });
+export const StatsFlagsCodec = t.partial({ format: text, tokenizer: text, dataMode: DataModeCodec, json: flag });
 export type StatsFlags = t.TypeOf<typeof StatsFlagsCodec>;
 
 /** The embedded task's splits `data make-task --split` writes. */

@@ -13,6 +13,8 @@ export const STAGES = ['all', 'sft', 'preference'] as const;
 export type Stage = (typeof STAGES)[number];
 export const SCHEDULES = ['cosine', 'linear', 'constant'] as const;
 export const DATA_MODES = ['strict', 'skip'] as const;
+/** How bad data rows are handled (also `ganpo data stats --data-mode`). */
+export const DataModeCodec = oneOf(DATA_MODES);
 export const TRUNCATION_MODES = ['keep_start', 'keep_end'] as const;
 
 /** Options of one training loop (SFT or preference). */
@@ -69,7 +71,7 @@ export const RunConfigCodec = strict(t.type(
       /** Row format of the data files, or `auto` to detect it. */
       format: nonEmptyString,
       /** `strict` stops at the first bad row; `skip` reports bad rows and goes on. */
-      mode: oneOf(DATA_MODES),
+      mode: DataModeCodec,
       /** `auto` (the model checkpoint's, else bytes), `byte`, `gpt2` (needs vocab files in the model dir), a tokenizer.json path or a Hugging Face model directory. */
       tokenizer: nonEmptyString,
       /** Longest tokenized sequence (prompt + completion); longer ones are truncated (TRL's max_length). */
