@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import {
-  BenchFlagsCodec, decodeFlags, EvalFlagsCodec, ExperimentFlagsCodec, flagOfAttribute, MakeTaskFlagsCodec, ModelInfoFlagsCodec, SampleFlagsCodec,
+  BenchFlagsCodec, decodeFlags, EvalFlagsCodec, ExperimentFlagsCodec, ExportFlagsCodec, flagOfAttribute, MakeTaskFlagsCodec, ModelInfoFlagsCodec, SampleFlagsCodec,
   StatsFlagsCodec, ValidateFlagsCodec,
 } from './commandFlags.js';
 
@@ -83,6 +83,7 @@ describe('command flags: decoded by codecs, bad values named by flag', () => {
         '--max-length: expected an integer ≥ 1, got 0.5',
         '--lora-r: expected an integer ≥ 0, got -16',
       ]],
+      ['export', ExportFlagsCodec, { out: 'hf', dtype: 'fp8' }, ['--dtype: expected one of \'f32\', \'bf16\', \'f16\', got "fp8"']],
       ['experiment run', ExperimentFlagsCodec, { jobs: '0', threads: 'many' }, ['--jobs: expected an integer ≥ 1, got 0', '--threads: expected an integer ≥ 1, got "many"']],
     ];
     for (const [command, codec, flags, lines] of cases) {

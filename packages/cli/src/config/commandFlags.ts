@@ -1,4 +1,5 @@
 import { int, num, oneOf, problemsFromErrors, propsOf, renderProblem } from '@ganpo/codecs';
+import type { ExportDType } from '@ganpo/models';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { UsageError } from '../errors.js';
@@ -71,9 +72,12 @@ export const ModelInfoFlagsCodec = t.intersection([
 ]);
 export type ModelInfoFlags = t.TypeOf<typeof ModelInfoFlagsCodec>;
 
+/** The precisions `ganpo export --dtype` writes. */
+const EXPORT_DTYPES = ['f32', 'bf16', 'f16'] as const satisfies readonly ExportDType[];
+
 export const ExportFlagsCodec = t.intersection([
   t.type({ out: text }),
-  t.partial({ run: text, model: text, dtype: text, overwrite: flag, adapterOut: text, json: flag }),
+  t.partial({ run: text, model: text, dtype: oneOf(EXPORT_DTYPES), overwrite: flag, adapterOut: text, json: flag }),
 ]);
 export type ExportFlags = t.TypeOf<typeof ExportFlagsCodec>;
 
