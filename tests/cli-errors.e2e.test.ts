@@ -190,6 +190,27 @@ if (missing) {
       expect(bench.rows.every((r: { msPerStep: number }) => r.msPerStep > 0)).toBe(true);
     }, 120_000);
 
+    it('every command names a bad numeric flag the same way: flag, expected, got (exit 2, no stack)', async () => {
+      const cases: [string[], string][] = [
+        [['eval', '--run', 'no/such/run', '--max-new-tokens', '0'], '--max-new-tokens: expected an integer ≥ 1, got 0'],
+        [['eval', '--run', 'no/such/run', '--temperatures', '0,hot'], '--temperatures: expected a number ≥ 0, got "hot"'],
+        [['sample', '--run', 'no/such/run', '--prompt', 'x', '--top-p=1.5'], '--top-p: expected a number > 0 and ≤ 1, got 1.5'],
+        [['data', 'validate', 'missing.jsonl', '--max-errors=-1'], '--max-errors: expected an integer ≥ 0, got -1'],
+        [['data', 'make-task', '--out', 'unused.jsonl', '--seed', 'x'], '--seed: expected an integer ≥ 0 and ≤ 2147483647, got "x"'],
+        [['bench', '--steps', '0'], '--steps: expected an integer ≥ 1, got 0'],
+        [['info', '--model', 'no/such/model', '--batch-size', 'eight'], '--batch-size: expected an integer ≥ 1, got "eight"'],
+        [['experiment', 'run', 'no/such/spec.json', '--jobs', '0'], '--jobs: expected an integer ≥ 1, got 0'],
+      ];
+      const results = await Promise.all(cases.map(([args]) => ganpo(args)));
+      results.forEach((r, i) => {
+        const [args, line] = cases[i];
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr, args.join(' ')).toContain(`ganpo: error: ganpo ${args[0] === 'data' || args[0] === 'experiment' ? `${args[0]} ${args[1]}` : args[0]}: invalid flag value`);
+        expect(r.stderr, args.join(' ')).toContain(line);
+        noStack(r);
+      });
+    });
+
     it('eval, sample and report explain a missing run directory', async () => {
       for (const args of [['eval', '--run', 'no/such/run'], ['sample', '--run', 'no/such/run', '--prompt', 'x'], ['report', '--run', 'no/such/run']]) {
         const r = await ganpo(args);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -5,11 +6,21 @@ import { deterministicPart, ganpo, missingBuild, readMetricLines, tempDir, TINY,
 
 /**
  * End to end through the built binary: a reduced default run (SFT then DPO+GANPO on the embedded task)
- * leaves checkpoints, metrics and a report; an interrupted run resumes to exactly the same losses; Ctrl-C
+ * leaves checkpoints, metrics and a report; an interrupted run resumes to exactly the same losses and weights; Ctrl-C
  * saves a checkpoint; a NaN stops the run naming the step and keeping the last good checkpoint.
  */
 
 const missing = missingBuild();
+/**
+ * The weights a run ends with, by file: the SFT model, the policy, and the last checkpoint's discriminators and
+ * optimizer state, each as a SHA-256 of its bytes (a resumed run must write the very same files).
+ */
+function finalWeights(dir: string): Record<string, string> {
+  const latest = JSON.parse(readFileSync(join(dir, 'checkpoints/latest.json'), 'utf8')) as { dir: string };
+  const files = ['sft/model.safetensors', 'policy/model.safetensors', join(latest.dir, 'discriminators.safetensors'), join(latest.dir, 'optimizer.safetensors')];
+  return Object.fromEntries(files.map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
+}
+
 const noStack = (r: CliResult) => expect(r.stderr + r.stdout).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/);
 
 if (missing) {
@@ -74,6 +85,7 @@ if (missing) {
       expect(second.code).toBe(0);
       expect(second.stderr).toContain('resuming from preference step 3');
       expect(readMetricLines(dir).map(deterministicPart)).toEqual(readMetricLines(full).map(deterministicPart));
+      expect(finalWeights(dir)).toEqual(finalWeights(full));
     }, 180_000);
 
     it('resumes bit-exactly after a stop in the SFT stage', async () => {
@@ -82,6 +94,7 @@ if (missing) {
       const second = await ganpo(['train', '--resume', dir, '--quiet']);
       expect(second.code).toBe(0);
       expect(readMetricLines(dir).map(deterministicPart)).toEqual(readMetricLines(full).map(deterministicPart));
+      expect(finalWeights(dir)).toEqual(finalWeights(full));
     }, 180_000);
 
     it('Ctrl-C saves a checkpoint and exits cleanly; --resume reproduces the uninterrupted run exactly', async () => {
@@ -117,6 +130,7 @@ if (missing) {
       const resumed = await ganpo(['train', '--resume', dir, '--quiet']);
       expect(resumed.code).toBe(0);
       expect(readMetricLines(dir).map(deterministicPart)).toEqual(readMetricLines(reference).map(deterministicPart));
+      expect(finalWeights(dir)).toEqual(finalWeights(reference));
     }, 240_000);
 
     it('a NaN in the loss stops the run with the step, the metric and the last good checkpoint', async () => {

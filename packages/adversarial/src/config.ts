@@ -1,4 +1,4 @@
-import { decodeWith, int, num, oneOf, orString, problem, type Problem, renderProblem, strict } from '@ganpo/codecs';
+import { completed, decodeWith, int, num, oneOf, orString, problem, type Problem, refineWith, renderProblem, strict } from '@ganpo/codecs';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 
@@ -160,20 +160,12 @@ export function withDefaults(input: GanpoConfigInput = {}): GanpoConfig {
  * The io-ts codec: decodes a partial object (or nothing) into a full `GanpoConfig` (options, then defaults, then the
  * constraints between options); encodes a config as plain JSON.
  */
-export const GanpoConfig = new t.Type<GanpoConfig, GanpoConfig, unknown>(
-  'GanpoConfig',
-  (u): u is GanpoConfig => GanpoOptionsCodec.is(u) && Object.keys(defaultGanpoConfig).every((k) => k in (u as object)),
-  (u, c) => {
-    const options = GanpoOptionsCodec.validate(u === undefined || u === null ? {} : u, c);
-    if (isLeft(options)) return options;
-    const cfg = withDefaults(options.right);
-    const problems = crossChecks(cfg);
-    return problems.length > 0
-      ? t.failures(problems.map((p) => ({ value: u, context: [...c, { key: p.path, type: t.never, actual: u }], message: p.reason })))
-      : t.success(cfg);
-  },
-  (cfg) => JSON.parse(JSON.stringify(cfg)) as GanpoConfig,
-);
+export const GanpoConfig = completed(GanpoOptionsCodec, (options) => refineWith(crossChecks)(withDefaults(options)), {
+  name: 'GanpoConfig',
+  absent: {},
+  is: (u): u is GanpoConfig => GanpoOptionsCodec.is(u) && Object.keys(defaultGanpoConfig).every((k) => k in (u as object)),
+  encode: (cfg) => JSON.parse(JSON.stringify(cfg)) as GanpoConfig,
+});
 
 /** Decodes a configuration, with one readable message per problem (`GANPO config: momentum: expected …`). */
 export function decodeGanpoConfig(input: unknown): Either<string[], GanpoConfig> {

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import * as t from 'io-ts';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeWith, describeValue, formatErrors, int, nonEmptyString, nullable, num, oneOf, orString, problem, problemsFromErrors, refineWith,
+  completed, decodeWith, describeValue, formatErrors, int, nonEmptyString, nullable, num, oneOf, orString, problem, problemsFromErrors, refineWith,
   strict, suggest, unknownKeys, validation,
 } from './index.js';
 
@@ -101,5 +101,36 @@ describe('applicative validation', () => {
     expect(E.isLeft(bad) && bad.left.map((p) => p.path)).toEqual(['a', '']);
     expect(sequenceT(validation)(decodeA({ a: 1 }), decodeWith(t.string)('s'))).toEqual(E.right([{ a: 1 }, 's']));
     expect(pipe(decodeA({ a: 11 }), E.chain(positiveSum))).toEqual(E.left([{ path: 'a', reason: 'too large' }]));
+  });
+});
+
+describe('completed codecs', () => {
+  // Options { lo, hi } with defaults 0 and 10, completed into a range that must not be empty.
+  const Options = strict(t.partial({ lo: int(), hi: int() }));
+  type Range = { lo: number; hi: number };
+  const isRange = (u: unknown): u is Range => t.type({ lo: t.number, hi: t.number }).is(u);
+  const RangeCodec = completed(
+    Options,
+    (o): E.Either<ReturnType<typeof problem>[], Range> => {
+      const r = { lo: o.lo ?? 0, hi: o.hi ?? 10 };
+      return r.lo < r.hi ? E.right(r) : E.left([problem('hi', `${r.hi} is not above lo ${r.lo}`)]);
+    },
+    { name: 'Range', is: isRange, encode: (r) => r, absent: {} },
+  );
+
+  it('decodes the options, then completes them (defaults), for any options it accepts (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -100, max: 100 }), fc.integer({ min: 1, max: 100 }), (lo, width) => {
+        expect(RangeCodec.decode({ lo, hi: lo + width })).toEqual(E.right({ lo, hi: lo + width }));
+        expect(problemsOf(RangeCodec, { lo: lo + width, hi: lo })).toEqual([{ path: 'hi', reason: `${lo} is not above lo ${lo + width}` }]);
+      }),
+    );
+  });
+
+  it('stands the absent value in for undefined and null, and reports the codec\'s own errors as they are', () => {
+    expect(RangeCodec.decode(undefined)).toEqual(E.right({ lo: 0, hi: 10 }));
+    expect(RangeCodec.decode(null)).toEqual(E.right({ lo: 0, hi: 10 }));
+    expect(problemsOf(RangeCodec, { lo: 'x' })).toEqual([{ path: 'lo', reason: 'expected an integer, got "x"' }]);
+    expect(problemsOf(RangeCodec, { hi: 1, lw: 0 })[0].path).toBe('lw');
   });
 });

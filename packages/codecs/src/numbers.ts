@@ -54,6 +54,7 @@ export function orString<C extends t.Mixed>(codec: C): t.Type<t.TypeOf<C>, t.Out
     if (u === 'true' || u === 'false') return u === 'true';
     return u.trim() !== '' && !Number.isNaN(Number(u)) ? Number(u) : u;
   };
+  // A custom type: io-ts has no combinator that converts the input before another codec decodes it.
   return new t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown>(
     codec.name,
     codec.is,

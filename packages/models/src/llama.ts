@@ -7,7 +7,6 @@ import {
   ModuleList,
   type Rng,
   type Tensor,
-  add,
   applyRotary,
   concat,
   mul,
@@ -22,6 +21,7 @@ import {
 } from '@ganpo/autograd';
 import type { ResolvedModelConfig } from './config.js';
 import type { DropoutSource } from './model.js';
+import { preNormResidualBlock } from './residual.js';
 
 /**
  * The Llama-family decoder (Llama, Qwen2, Mistral without a sliding window) under Hugging Face's parameter names:
@@ -135,9 +135,12 @@ export class LlamaDecoderLayer extends Module {
   }
 
   forward(x: Tensor, inputs: LayerInputs, past?: LayerCache): { out: Tensor; k: Tensor; v: Tensor } {
-    const a = this.self_attn.forward(this.input_layernorm.forward(x), inputs, past);
-    const h = add(x, a.out);
-    return { out: add(h, this.mlp.forward(this.post_attention_layernorm.forward(h))), k: a.k, v: a.v };
+    return preNormResidualBlock(x, {
+      attentionNorm: this.input_layernorm,
+      attend: (normed) => this.self_attn.forward(normed, inputs, past),
+      mlpNorm: this.post_attention_layernorm,
+      mlp: this.mlp,
+    });
   }
 }
 

@@ -23,6 +23,7 @@ import {
 import { type ModelConfig, type ResolvedModelConfig, parseModelConfig } from './config.js';
 import { LlamaModel } from './llama.js';
 import { attachLora, loraReference } from './lora.js';
+import { preNormResidualBlock } from './residual.js';
 import { type TokenBatch, checkBatch } from './types.js';
 
 /**
@@ -159,9 +160,7 @@ export class GPT2Block extends Module {
   }
 
   forward(x: Tensor, keyMask: Indices, past?: { k: Tensor; v: Tensor }): { out: Tensor; k: Tensor; v: Tensor } {
-    const a = this.attn.forward(this.ln_1.forward(x), keyMask, past);
-    const h = add(x, a.out);
-    return { out: add(h, this.mlp.forward(this.ln_2.forward(h))), k: a.k, v: a.v };
+    return preNormResidualBlock(x, { attentionNorm: this.ln_1, attend: (normed) => this.attn.forward(normed, keyMask, past), mlpNorm: this.ln_2, mlp: this.mlp });
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BenchFlagsCodec, decodeFlags } from '../config/commandFlags.js';
 import { BENCH_PRESETS, benchShape, stepFlops } from './bench.js';
 import { buildStep, forwardFlops, REFERENCE_SHAPE, syntheticBatch } from './benchStep.js';
 
@@ -35,12 +36,14 @@ describe('ganpo bench: the step it times', () => {
   });
 
   it('reads presets and overrides, and rejects bad flags with the flag named', () => {
-    expect(benchShape({}).shape).toEqual(BENCH_PRESETS.reference);
-    expect(benchShape({ model: 'tiny', batchSize: '2' }).shape.pairs).toBe(2);
-    expect(benchShape({ width: '256', heads: '8' }).shape).toMatchObject({ width: 256, heads: 8, mlp: 1024 });
-    expect(() => benchShape({ preset: 'huge' })).toThrow(/--preset: expected one of reference, small, tiny/);
-    expect(() => benchShape({ width: '100', heads: '3' })).toThrow(/--width 100 is not divisible by --heads 3/);
-    expect(() => benchShape({ pairs: '0' })).toThrow(/--pairs: expected an integer ≥ 1/);
+    // As the command gets them: the flags' text, decoded by the command's flag codec.
+    const shapeOf = (flags: Record<string, string>) => benchShape(decodeFlags('bench', BenchFlagsCodec, flags));
+    expect(shapeOf({}).shape).toEqual(BENCH_PRESETS.reference);
+    expect(shapeOf({ model: 'tiny', batchSize: '2' }).shape.pairs).toBe(2);
+    expect(shapeOf({ width: '256', heads: '8' }).shape).toMatchObject({ width: 256, heads: 8, mlp: 1024 });
+    expect(() => shapeOf({ preset: 'huge' })).toThrow(/--preset: expected one of reference, small, tiny/);
+    expect(() => shapeOf({ width: '100', heads: '3' })).toThrow(/--width 100 is not divisible by --heads 3/);
+    expect(() => shapeOf({ pairs: '0' })).toThrow(/invalid flag value/);
   });
 
   it('every mode trains: the loss on the reused batch falls over a few steps', () => {

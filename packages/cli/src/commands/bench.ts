@@ -1,28 +1,11 @@
 import { cpus } from 'node:os';
+import type { BenchFlags } from '../config/commandFlags.js';
 import { UsageError } from '../errors.js';
 import { selectBackend } from '../train/backend.js';
 import type { CliIo } from '../util/io.js';
 import { BENCH_MODES, type BenchMode, type BenchShape, buildStep, forwardFlops, PHASES, type Phase, REFERENCE_SHAPE } from './benchStep.js';
 
 // ganpo bench: the training step of each mode timed phase by phase (see benchStep.ts for the step itself).
-
-export interface BenchFlags {
-  preset?: string;
-  /** The former name of --preset (model presets tiny and small). */
-  model?: string;
-  width?: string;
-  layers?: string;
-  heads?: string;
-  seq?: string;
-  pairs?: string;
-  /** The former name of --pairs. */
-  batchSize?: string;
-  modes?: string;
-  steps?: string;
-  warmup?: string;
-  backend?: string;
-  json?: boolean;
-}
 
 /**
  * Named shapes. `reference` is the step the TF.js and PyTorch peers implement; `small` and `tiny` take the
@@ -53,13 +36,6 @@ export interface BenchRow {
   readonly steps: number;
 }
 
-const intFlag = (v: string | undefined, flag: string, dflt: number, min: number): number => {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag}: expected an integer ≥ ${min}, got '${v}'`);
-  return n;
-};
-
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -71,17 +47,17 @@ export function benchShape(flags: BenchFlags): { preset: string; shape: BenchSha
   const preset = flags.preset ?? flags.model ?? 'reference';
   const base = BENCH_PRESETS[preset];
   if (!base) throw new UsageError(`--preset: expected one of ${Object.keys(BENCH_PRESETS).join(', ')}, got '${preset}'`);
-  const width = intFlag(flags.width, '--width', base.width, 1);
-  const heads = intFlag(flags.heads, '--heads', base.heads, 1);
+  const width = flags.width ?? base.width;
+  const heads = flags.heads ?? base.heads;
   if (width % heads !== 0) throw new UsageError(`--width ${width} is not divisible by --heads ${heads}`);
   const shape: BenchShape = {
     ...base,
     width,
     heads,
     mlp: flags.width === undefined ? base.mlp : 4 * width,
-    layers: intFlag(flags.layers, '--layers', base.layers, 1),
-    seq: intFlag(flags.seq, '--seq', base.seq, 2),
-    pairs: intFlag(flags.pairs ?? flags.batchSize, '--pairs', base.pairs, 1),
+    layers: flags.layers ?? base.layers,
+    seq: flags.seq ?? base.seq,
+    pairs: flags.pairs ?? flags.batchSize ?? base.pairs,
   };
   return { preset, shape };
 }
@@ -151,8 +127,8 @@ async function runMode(shape: BenchShape, mode: BenchMode, warmup: number, steps
 export async function benchCommand(flags: BenchFlags, io: CliIo): Promise<number> {
   const { preset, shape } = benchShape(flags);
   const modes = parseModes(flags.modes);
-  const steps = intFlag(flags.steps, '--steps', 5, 1);
-  const warmup = intFlag(flags.warmup, '--warmup', 2, 0);
+  const steps = flags.steps ?? 5;
+  const warmup = flags.warmup ?? 2;
   const backend = selectBackend(flags.backend ?? 'auto');
   const rows: BenchRow[] = [];
   for (const mode of modes) rows.push(await runMode(shape, mode, warmup, steps));

@@ -46,8 +46,7 @@ export interface ValidateReport {
 /** Reads the whole file (skip mode, so every bad line is counted) and reports; exit 2 if any line is bad. */
 export async function validateCommand(file: string, flags: ValidateFlags, io: CliIo): Promise<number> {
   checkPath(file);
-  const maxErrors = flags.maxErrors === undefined ? 50 : Number(flags.maxErrors);
-  if (!Number.isInteger(maxErrors) || maxErrors < 0) throw new UsageError(`--max-errors: expected an integer ≥ 0, got '${flags.maxErrors}'`);
+  const maxErrors = flags.maxErrors ?? 50;
   const data = await loadPreferenceDataset(file, { format: checkFormat(flags.format), mode: 'skip', maxErrors: Math.max(maxErrors, 1) });
   const fatal = data.errors.find((e: LineError) => e.fatal) ?? null;
   const kinds: Record<string, number> = {};
@@ -99,7 +98,6 @@ function stats(xs: number[]): { mean: number; min: number; median: number; p95: 
 export async function statsCommand(file: string, flags: StatsFlags, io: CliIo): Promise<number> {
   checkPath(file);
   const mode = flags.dataMode ?? 'skip';
-  if (mode !== 'skip' && mode !== 'strict') throw new UsageError(`--data-mode: expected strict or skip, got '${mode}'`);
   const data = await loadPreferenceDataset(file, { format: checkFormat(flags.format), mode, maxErrors: 5 });
   const fatal = data.errors.find((e) => e.fatal);
   if (fatal) throw new DataError(fatal.message);
@@ -156,15 +154,11 @@ export async function statsCommand(file: string, flags: StatsFlags, io: CliIo): 
 
 // ---------------------------------------------------------------------------------------------------------
 
-const SPLITS = ['train', 'eval', 'sft', 'heldout'] as const;
-
 /** Writes the embedded task: one split as TRL JSONL (--out FILE), or all four files (--out-dir DIR). */
 export async function makeTaskCommand(flags: MakeTaskFlags, io: CliIo): Promise<number> {
   if (!flags.out && !flags.outDir) throw new UsageError('ganpo data make-task needs --out FILE (one split) or --out-dir DIR (all splits)');
-  const seed = flags.seed === undefined ? EMBEDDED_TASK_SEED : Number(flags.seed);
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed: expected an integer, got '${flags.seed}'`);
-  const split = (flags.split ?? 'train') as (typeof SPLITS)[number];
-  if (!SPLITS.includes(split)) throw new UsageError(`--split: expected one of ${SPLITS.join(', ')}, got '${flags.split}'`);
+  const seed = flags.seed ?? EMBEDDED_TASK_SEED;
+  const split = flags.split ?? 'train';
   const task = embeddedTask({ ...DEFAULT_TASK, ...EMBEDDED_TASK_SIZES, seed });
   const written: Record<string, string> = {};
   if (flags.outDir) {

@@ -39,13 +39,6 @@ export function runPolicyDir(runDir: string): string {
   throw new ConfigError(`--run ${runDir}: no trained model yet (no policy/ and no checkpoint)`);
 }
 
-const numberFlag = (v: unknown, flag: string, check: (n: number) => boolean, what: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`${flag}: expected ${what}, got '${String(v)}'`);
-  return n;
-};
-
 // ---------------------------------------------------------------------------------------------------------
 // ganpo eval
 
@@ -53,13 +46,11 @@ export async function evalCommand(flags: EvalFlags, io: CliIo): Promise<number> 
   const runDir = flags.run;
   const config = readRunConfig(runDir);
   const progress = new Progress({ mode: progressModeFor(io.stderr, flags.quiet === true || flags.json === true, io.env), stream: io.stderr });
-  const temperatures = flags.temperatures
-    ? flags.temperatures.split(',').map((t) => numberFlag(t, '--temperatures', (n) => n >= 0, 'comma-separated numbers ≥ 0')!)
-    : config.eval.temperatures;
-  const prompts = numberFlag(flags.prompts, '--prompts', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0') ?? config.eval.prompts;
-  const pairs = numberFlag(flags.pairs, '--pairs', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0') ?? 0;
-  const maxNewTokens = numberFlag(flags.maxNewTokens, '--max-new-tokens', (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1') ?? config.eval.maxNewTokens;
-  const seed = numberFlag(flags.seed, '--seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0') ?? config.seed;
+  const temperatures = flags.temperatures ?? config.eval.temperatures;
+  const prompts = flags.prompts ?? config.eval.prompts;
+  const pairs = flags.pairs ?? 0;
+  const maxNewTokens = flags.maxNewTokens ?? config.eval.maxNewTokens;
+  const seed = flags.seed ?? config.seed;
   const backend = selectBackend(flags.backend ?? config.backend);
   progress.log(`backend: ${backend.name}`);
   // Writing eval.json and the report into the run: not while another process (a training run) writes it.
@@ -136,12 +127,11 @@ async function evaluateRun(
 
 export async function sampleCommand(flags: SampleFlags, io: CliIo): Promise<number> {
   if (!flags.run && !flags.model) throw new UsageError('ganpo sample needs --run DIR (a training run) or --model DIR (a model directory)');
-  const temperature = numberFlag(flags.temperature, '--temperature', (n) => n >= 0, 'a number ≥ 0') ?? 0;
-  const topP = numberFlag(flags.topP, '--top-p', (n) => n > 0 && n <= 1, 'a number in (0, 1]');
-  const topK = numberFlag(flags.topK, '--top-k', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
-  const n = numberFlag(flags.n, '--n', (x) => Number.isInteger(x) && x >= 1 && x <= 1000, 'an integer in [1, 1000]') ?? 1;
-  const seed = numberFlag(flags.seed, '--seed', (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0') ?? 0;
-  const maxNewTokens = numberFlag(flags.maxNewTokens, '--max-new-tokens', (x) => Number.isInteger(x) && x >= 1, 'an integer ≥ 1') ?? 64;
+  const temperature = flags.temperature ?? 0;
+  const { topP, topK } = flags;
+  const n = flags.n ?? 1;
+  const seed = flags.seed ?? 0;
+  const maxNewTokens = flags.maxNewTokens ?? 64;
   const config = flags.run ? readRunConfig(flags.run) : null;
   selectBackend(flags.backend ?? config?.backend ?? 'auto');
   const dir = flags.model ?? runPolicyDir(flags.run!);

@@ -1,4 +1,5 @@
 import { CheckpointError, exportHuggingFace, type ExportDType, savePeftAdapter } from '@ganpo/models';
+import type { ExportFlags } from '../config/commandFlags.js';
 import { ConfigError } from '../errors.js';
 import { loadModelDir } from '../train/model.js';
 import { lockRunDir } from '../train/runDir.js';
@@ -8,22 +9,9 @@ import { runPolicyDir } from './evalSample.js';
 // ganpo export --run DIR --out HF_DIR: the run's final policy (else its latest checkpoint) as a Hugging Face
 // directory (LoRA adapters merged in), and with --adapter-out the adapters alone in PEFT's layout.
 
-export interface ExportFlags {
-  run?: string;
-  model?: string;
-  out: string;
-  dtype?: string;
-  overwrite?: boolean;
-  adapterOut?: string;
-  json?: boolean;
-}
-
-const DTYPES: readonly ExportDType[] = ['f32', 'bf16', 'f16'];
-
 export function exportCommand(flags: ExportFlags, io: CliIo): number {
   if (!flags.run === !flags.model) throw new ConfigError('ganpo export: give exactly one of --run DIR or --model DIR');
-  const dtype = (flags.dtype ?? 'f32') as ExportDType;
-  if (!DTYPES.includes(dtype)) throw new ConfigError(`--dtype ${flags.dtype}: expected one of ${DTYPES.join(', ')}`);
+  const dtype: ExportDType = flags.dtype ?? 'f32';
   // A run is exported only while no other process writes it (its policy or latest checkpoint could be half-written).
   const lock = flags.run ? lockRunDir(flags.run, flags.run, 'ganpo export') : null;
   try {

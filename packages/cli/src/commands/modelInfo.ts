@@ -1,28 +1,13 @@
 import { totalmem } from 'node:os';
 import { countParameters, defaultLoraTargets, estimateTrainingMemory, parseModelConfig, readModelDirConfig, type ResolvedModelConfig } from '@ganpo/models';
 import { ConfigError } from '../errors.js';
+import type { ModelInfoFlags } from '../config/commandFlags.js';
 import type { CliIo } from '../util/io.js';
 
 // ganpo info --model DIR: architecture, parameter count and the memory a preference step will need,
 // from config.json alone (nothing is allocated); exits 2 when it will not fit in this machine's memory.
 
-export interface ModelInfoFlags {
-  model: string;
-  batchSize?: string;
-  maxLength?: string;
-  loraR?: string;
-  loraTargets?: string;
-  json?: boolean;
-}
-
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-
-function positiveInt(flag: string, text: string | undefined, fallback: number, min = 1): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${flag} ${text}: expected an integer ≥ ${min}`);
-  return n;
-}
 
 export function modelInfoCommand(flags: ModelInfoFlags, io: CliIo, machineBytes = totalmem()): number {
   let config: ResolvedModelConfig;
@@ -31,9 +16,9 @@ export function modelInfoCommand(flags: ModelInfoFlags, io: CliIo, machineBytes 
   } catch (e) {
     throw new ConfigError(`--model ${flags.model}: ${(e as Error).message}`);
   }
-  const pairs = positiveInt('--batch-size', flags.batchSize, 8);
-  const seqLen = Math.min(positiveInt('--max-length', flags.maxLength, 512), config.contextLength);
-  const r = positiveInt('--lora-r', flags.loraR, 0, 0);
+  const pairs = flags.batchSize ?? 8;
+  const seqLen = Math.min(flags.maxLength ?? 512, config.contextLength);
+  const r = flags.loraR ?? 0;
   if (r > 0 && !config.lora) {
     const targets = flags.loraTargets ? flags.loraTargets.split(',').map((s) => s.trim()) : defaultLoraTargets(config.architecture);
     config = parseModelConfig({ ...config, lora: { r, alpha: r, dropout: 0, targets } }, '--lora-r');

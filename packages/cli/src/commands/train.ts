@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { int, orString } from '@ganpo/codecs';
+import * as E from 'fp-ts/lib/Either.js';
 import { applyOverrides, flagOverrides } from '../config/flags.js';
 import { checkConfigKeys, decodeRunConfig, deepMerge, defaultRunConfig, type RunConfig, type Stage, STAGES } from '../config/runConfig.js';
 import { ConfigError, UsageError } from '../errors.js';
@@ -68,12 +70,16 @@ export function buildTrainConfig(flags: TrainFlags): BuiltConfig {
   return { config, flagOf: overrides.flagOf, file: flags.config, changed: flags.resume ? configChanges(base, config) : [] };
 }
 
+/** A step of a stage, counted from 1 (the STEP of --stop-at and --inject-nan). */
+const StepCodec = orString(int({ ge: 1 }));
+
 /** `preference:12`, `sft:3`, or `12` (the last stage of the run). */
 export function parsePosition(text: string, flag: string, stage: Stage): StagePosition {
   const m = /^(?:(sft|preference):)?(\d+)$/.exec(text.trim());
-  if (!m || Number(m[2]) < 1) throw new UsageError(`${flag}: expected STEP or STAGE:STEP (sft:5, preference:12), got '${text}'`);
+  const step = m ? StepCodec.decode(m[2]) : null;
+  if (!m || !step || E.isLeft(step)) throw new UsageError(`${flag}: expected STEP or STAGE:STEP (sft:5, preference:12), got '${text}'`);
   const s = (m[1] as 'sft' | 'preference' | undefined) ?? (stage === 'sft' ? 'sft' : 'preference');
-  return { stage: s, step: Number(m[2]) };
+  return { stage: s, step: step.right };
 }
 
 export async function trainCommand(flags: TrainFlags, io: CliIo): Promise<number> {

@@ -13,6 +13,8 @@ export const STAGES = ['all', 'sft', 'preference'] as const;
 export type Stage = (typeof STAGES)[number];
 export const SCHEDULES = ['cosine', 'linear', 'constant'] as const;
 export const DATA_MODES = ['strict', 'skip'] as const;
+/** How bad data rows are handled (also `ganpo data stats --data-mode`). */
+export const DataModeCodec = oneOf(DATA_MODES);
 export const TRUNCATION_MODES = ['keep_start', 'keep_end'] as const;
 
 /** Options of one training loop (SFT or preference). */
@@ -37,11 +39,26 @@ export const LoopCodec = strict(t.type(LoopFields), 'LoopConfig');
 /** A loop's options as written (plain numbers; decoded ones also carry the range brands). */
 export type LoopConfig = t.OutputOf<typeof LoopCodec>;
 
+/** A run's seed (also what `ganpo eval`, `sample` and `data make-task` take as --seed). */
+export const SeedCodec = int({ ge: 0, le: 2 ** 31 - 1 });
+
+/** The end-of-run evaluation (also the codecs of `ganpo eval`'s flags that override it). */
+export const EvalFields = {
+  /** Held-out prompts sampled for the ground-truth reward (embedded task; 0: all). */
+  prompts: int({ ge: 0 }),
+  /** Sampling temperatures at which the reward is measured (0 is greedy). */
+  temperatures: t.array(num({ ge: 0 }), 'a list of numbers ≥ 0'),
+  /** Longest sampled response, in tokens. */
+  maxNewTokens: int({ ge: 1 }),
+  /** Evaluate at the end of the run and write the results into the report. */
+  atEnd: t.boolean,
+};
+
 export const RunConfigCodec = strict(t.type(
   {
     /** Which stages to run: `all` is SFT then preference optimisation. */
     stage: oneOf(STAGES),
-    seed: int({ ge: 0, le: 2 ** 31 - 1 }),
+    seed: SeedCodec,
     /** The run directory: config, metrics, checkpoints, report. */
     out: nonEmptyString,
     /** Compute backend: `auto` picks the fastest registered one (`fast` when present, else `cpu`). */
@@ -54,7 +71,7 @@ export const RunConfigCodec = strict(t.type(
       /** Row format of the data files, or `auto` to detect it. */
       format: nonEmptyString,
       /** `strict` stops at the first bad row; `skip` reports bad rows and goes on. */
-      mode: oneOf(DATA_MODES),
+      mode: DataModeCodec,
       /** `auto` (the model checkpoint's, else bytes), `byte`, `gpt2` (needs vocab files in the model dir), a tokenizer.json path or a Hugging Face model directory. */
       tokenizer: nonEmptyString,
       /** Longest tokenized sequence (prompt + completion); longer ones are truncated (TRL's max_length). */
@@ -116,16 +133,7 @@ export const RunConfigCodec = strict(t.type(
       /** Held-out pairs used by the periodic evaluation (0: all). */
       evalPairs: int({ ge: 0 }),
     })),
-    eval: strict(t.type({
-      /** Held-out prompts sampled for the ground-truth reward (embedded task; 0: all). */
-      prompts: int({ ge: 0 }),
-      /** Sampling temperatures at which the reward is measured (0 is greedy). */
-      temperatures: t.array(num({ ge: 0 }), 'a list of numbers ≥ 0'),
-      /** Longest sampled response, in tokens. */
-      maxNewTokens: int({ ge: 1 }),
-      /** Evaluate at the end of the run and write the results into the report. */
-      atEnd: t.boolean,
-    })),
+    eval: strict(t.type(EvalFields)),
   },
   'RunConfig',
 ));

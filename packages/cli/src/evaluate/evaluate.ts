@@ -239,6 +239,20 @@ export interface EvaluateInput {
   readonly onProgress?: (what: string) => void;
 }
 
+/** The held-out pairs evaluated: the first `input.pairs`, or all. */
+const evalPairsOf = (input: EvaluateInput): readonly Pair[] => (input.pairs ? input.evalPairs.slice(0, input.pairs) : input.evalPairs);
+
+/** The result of an evaluation that began at `started` (performance.now()). */
+function resultOf(input: EvaluateInput, parts: Pick<EvalResult, 'preference' | 'sampling' | 'drift'>, started: number): EvalResult {
+  return {
+    policy: input.policyDir,
+    reference: input.referenceDir,
+    task: input.heldOut ? 'embedded' : 'user',
+    ...parts,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
 /**
  * {@link evaluate}, yielding to the event loop between its parts (so a Ctrl-C handler can run) and
  * stopping with null when `stop()` says so.
@@ -246,7 +260,7 @@ export interface EvaluateInput {
 export async function evaluateAsync(input: EvaluateInput, stop: () => boolean = () => false): Promise<EvalResult | null> {
   const started = performance.now();
   const tick = () => new Promise<void>((r) => setImmediate(r));
-  const pairs = input.pairs ? input.evalPairs.slice(0, input.pairs) : input.evalPairs;
+  const pairs = evalPairsOf(input);
   input.onProgress?.(`held-out preferences (${pairs.length} pairs)`);
   const preference = preferenceEval(input.policy, input.reference, pairs, input.tokenizer, { objective: input.objective, beta: input.beta, maxLength: input.maxLength });
   await tick();
@@ -267,20 +281,12 @@ export async function evaluateAsync(input: EvaluateInput, stop: () => boolean = 
   }
   await tick();
   if (stop()) return null;
-  return {
-    policy: input.policyDir,
-    reference: input.referenceDir,
-    task: input.heldOut ? 'embedded' : 'user',
-    preference,
-    sampling,
-    drift,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return resultOf(input, { preference, sampling, drift }, started);
 }
 
 export function evaluate(input: EvaluateInput): EvalResult {
   const started = performance.now();
-  const pairs = input.pairs ? input.evalPairs.slice(0, input.pairs) : input.evalPairs;
+  const pairs = evalPairsOf(input);
   input.onProgress?.(`held-out preferences (${pairs.length} pairs)`);
   const preference = preferenceEval(input.policy, input.reference, pairs, input.tokenizer, { objective: input.objective, beta: input.beta, maxLength: input.maxLength });
   input.onProgress?.('token KL and latent drift');
@@ -290,14 +296,6 @@ export function evaluate(input: EvaluateInput): EvalResult {
     input.onProgress?.(`sampling ${input.sampling.prompts || input.heldOut.length} held-out prompts at temperature ${input.sampling.temperatures.join(', ')}`);
     sampling = samplingEval(input.policy, input.reference, input.heldOut, input.tokenizer, input.sampling);
   }
-  return {
-    policy: input.policyDir,
-    reference: input.referenceDir,
-    task: input.heldOut ? 'embedded' : 'user',
-    preference,
-    sampling,
-    drift,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return resultOf(input, { preference, sampling, drift }, started);
 }
 

@@ -19,13 +19,6 @@ export function loadGrid(specPath: string, flags: ExperimentFlags): Grid {
   return expandGrid(spec, { quick: flags.quick, out: flags.out });
 }
 
-const positiveInt = (flag: string, v: string | undefined, fallback: number): number => {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
-  return n;
-};
-
 const childFlags = (flags: ExperimentFlags): string[] => [...(flags.quick ? ['--quick'] : []), ...(flags.out ? ['--out', flags.out] : [])];
 
 export async function experimentRunCommand(specPath: string, flags: ExperimentFlags, io: CliIo): Promise<number> {
@@ -34,7 +27,7 @@ export async function experimentRunCommand(specPath: string, flags: ExperimentFl
   if (flags.only !== undefined) {
     const cell = grid.cells.find((c) => c.id === flags.only);
     if (!cell) throw new UsageError(`--only ${flags.only}: no such run in the grid`, [`runs: ${grid.cells.slice(0, 12).map((c) => c.id).join(', ')}${grid.cells.length > 12 ? ', ...' : ''}`], '`ganpo experiment plan SPEC.json` lists them');
-    setFastThreads(positiveInt('--threads', flags.threads, 1));
+    setFastThreads(flags.threads ?? 1);
     recordGrid(grid, specPath);
     if (flags.sftOnly) {
       if (cell.sft) await ensureSft(cell.sft, grid, log);
@@ -45,7 +38,7 @@ export async function experimentRunCommand(specPath: string, flags: ExperimentFl
     return result.status === 'completed' ? 0 : 1;
   }
   recordGrid(grid, specPath);
-  const outcome = await runGrid(grid, { specPath, jobs: positiveInt('--jobs', flags.jobs, 1), log, childArgs: childFlags(flags) });
+  const outcome = await runGrid(grid, { specPath, jobs: flags.jobs ?? 1, log, childArgs: childFlags(flags) });
   const report = writeExperimentReport(loadExperiment(grid.dir));
   log(`done in ${outcome.seconds.toFixed(0)} s: ${outcome.completed} run, ${outcome.skipped} skipped (complete), ${outcome.failed.length} failed`);
   for (const f of outcome.failed) log(`  failed: ${f.id}: ${f.error}`);

@@ -1,4 +1,4 @@
-import { autoBackendName, backendInfo, registeredBackends, setBackend } from '@ganpo/kernels';
+import { autoBackendName, backendInfo, fastEnvironmentProblem, registeredBackends, setBackend } from '@ganpo/kernels';
 import { ConfigError } from '../errors.js';
 
 /** Sets the engine's backend: `auto` is the kernels package's choice (`fast` where registered, else `cpu`). */
@@ -8,6 +8,8 @@ export function selectBackend(name: string): { name: string; detail: string } {
   if (!known.includes(chosen)) {
     throw new ConfigError(`--backend ${chosen}: unknown backend`, [`registered backends: auto, ${known.join(', ')}`]);
   }
+  const problem = chosen === 'fast' ? fastEnvironmentProblem() : null;
+  if (problem) throw new ConfigError(problem);
   try {
     setBackend(chosen);
   } catch (e) {

@@ -7,6 +7,7 @@ import { validateCommand } from '../commands/data.js';
 import { sampleCommand } from '../commands/evalSample.js';
 import { train } from '../index.js';
 import { addConfigFlags } from '../config/flags.js';
+import { decodeFlags, SampleFlagsCodec } from '../config/commandFlags.js';
 import { resolveObjective, resolveRun } from '../config/resolve.js';
 import { defaultRunConfig } from '../config/runConfig.js';
 import { ConfigError, DataError } from '../errors.js';
@@ -87,10 +88,10 @@ describe('ganpo sample', () => {
     await train({ out, stage: 'sft', model: { init: 'tiny', dropout: null }, sft: { steps: 1, batchSize: 2 }, log: { evalInterval: 0, saveInterval: 0 }, eval: { atEnd: false } });
     const long = capture();
     // BOS + 200 bytes = 201 tokens; a context of 96 keeps BOS and the last 94 (room for one new token): 106 cut.
-    await sampleCommand({ run: out, prompt: 'x'.repeat(200), maxNewTokens: '2' }, long);
+    await sampleCommand(decodeFlags('sample', SampleFlagsCodec, { run: out, prompt: 'x'.repeat(200), maxNewTokens: '2' }), long);
     expect(long.out()).toMatch(/warning: the prompt is longer than the model's context of 96 tokens: its first 106 tokens are cut/);
     const short = capture();
-    await sampleCommand({ run: out, prompt: 'sort: b a', maxNewTokens: '2' }, short);
+    await sampleCommand(decodeFlags('sample', SampleFlagsCodec, { run: out, prompt: 'sort: b a', maxNewTokens: '2' }), short);
     expect(short.out()).not.toMatch(/warning/);
   }, 60_000);
 });

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { describeValue } from '@ganpo/codecs';
+import { nonEmptyString } from '@ganpo/codecs';
 
 /**
  * io-ts codecs for every row shape we read. They check types only; the rules that need several
@@ -7,26 +7,27 @@ import { describeValue } from '@ganpo/codecs';
  * allowed and ignored, as TRL ignores extra dataset columns.
  */
 
-/** A string with at least one character: completions must not be empty. */
-export const NonEmptyString = new t.Type<string, string, unknown>(
-  'non-empty string',
-  (u): u is string => typeof u === 'string' && u.length > 0,
-  (u, c) => {
-    if (typeof u === 'string') return u.length > 0 ? t.success(u) : t.failure(u, c, 'empty string (expected non-empty)');
-    return t.failure(u, c, u === undefined ? 'missing (expected string)' : `expected string, got ${describeValue(u)}`);
-  },
-  (s) => s,
-);
+/**
+ * A string with at least one character: completions must not be empty. Its type is checked first, so a value of
+ * another kind reads `expected string, got number` and an empty one `expected a non-empty string, got empty string`.
+ */
+export const NonEmptyString = t.intersection([t.string, nonEmptyString], 'non-empty string');
 
 export const MessageCodec = t.type({ role: NonEmptyString, content: t.string }, 'message');
 export const MessagesCodec = t.array(MessageCodec, 'message list');
 
-const NonEmptyMessages = new t.Type<t.TypeOf<typeof MessagesCodec>, unknown, unknown>(
-  'non-empty message list',
-  (u): u is t.TypeOf<typeof MessagesCodec> => MessagesCodec.is(u) && u.length > 0,
-  (u, c) => (Array.isArray(u) && u.length === 0 ? t.failure(u, c, 'empty message list') : MessagesCodec.validate(u, c)),
-  (a) => a,
+interface NonEmptyListBrand {
+  readonly NonEmptyList: unique symbol;
+}
+
+/** A list with at least one item (its items are checked by the list's own codec). */
+const nonEmptyList = Object.assign(
+  t.brand(t.UnknownArray, (a): a is t.Branded<unknown[], NonEmptyListBrand> => a.length > 0, 'NonEmptyList'),
+  { name: 'a non-empty message list' },
 );
+
+/** A message list with at least one message: `expected message list, got string`, else `expected a non-empty message list, got array`. */
+const NonEmptyMessages = t.intersection([MessagesCodec, nonEmptyList], 'non-empty message list');
 
 export const TrlExplicitRow = t.type({ prompt: t.string, chosen: NonEmptyString, rejected: NonEmptyString });
 export const TrlImplicitRow = t.type({ chosen: NonEmptyString, rejected: NonEmptyString });

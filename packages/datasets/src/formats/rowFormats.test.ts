@@ -121,7 +121,7 @@ describe('row formats', () => {
     expect(problems({ prompt: 'p', chosen: 5, rejected: 'r' }, 'trl_explicit')).toEqual(['chosen: expected string, got number']);
     expect(problems({ prompt: 'p', chosen: 'c' }, 'trl_explicit')).toEqual(['rejected: missing (expected string)']);
     expect(problems({ prompt: null, chosen: 'c', rejected: 'r' }, 'trl_explicit')).toEqual(['prompt: expected string, got null']);
-    expect(problems({ prompt: 'p', chosen: '', rejected: 'r' }, 'trl_explicit')).toEqual(['chosen: empty string (expected non-empty)']);
+    expect(problems({ prompt: 'p', chosen: '', rejected: 'r' }, 'trl_explicit')).toEqual(['chosen: expected a non-empty string, got empty string']);
     expect(problems({ prompt: 'p', chosen: 'same', rejected: 'same' }, 'trl_explicit')).toEqual(['rejected: identical to chosen']);
     expect(problems([1, 2], 'trl_explicit')).toEqual(['row: expected object, got array']);
     expect(problems({ prompt: [m('user', 'q')], chosen: [{ role: 'assistant', content: 3 }], rejected: [m('assistant', 'r')] }, 'trl_conversational_explicit')).toEqual([
@@ -130,7 +130,7 @@ describe('row formats', () => {
     expect(problems({ prompt: [], chosen: [m('user', 'a')], rejected: [m('assistant', 'r')] }, 'trl_conversational_explicit')).toEqual([
       'chosen: first completion message has role "user", expected "assistant"',
     ]);
-    expect(problems({ prompt: [], chosen: [], rejected: [m('assistant', 'r')] }, 'trl_conversational_explicit')).toEqual(['chosen: empty message list']);
+    expect(problems({ prompt: [], chosen: [], rejected: [m('assistant', 'r')] }, 'trl_conversational_explicit')).toEqual(['chosen: expected a non-empty message list, got array']);
     expect(problems({ chosen: 'abc', rejected: 'abcdef' }, 'trl_implicit')).toEqual(['chosen: empty completion once the shared prompt is removed']);
   });
 

@@ -123,7 +123,7 @@ describe('readPreferenceFile', () => {
       ':4: rejected: missing (expected string)',
       ':5: duplicate key "chosen" (JSON.parse would silently keep the last one)',
       expect.stringMatching(/^:6: invalid JSON: /),
-      ':7: chosen: empty string (expected non-empty)',
+      ':7: chosen: expected a non-empty string, got empty string',
       ':8: rejected: identical to chosen',
     ]);
     expect(skip.counts).toMatchObject({ valid: 3, invalid: 6, stopped: false });

@@ -1,3 +1,4 @@
+import { readEnv } from '../env.js';
 import type { Buf } from '../types.js';
 import { KERNELS_WASM_BASE64 } from './kernels.wasm.generated.js';
 
@@ -81,12 +82,29 @@ export const wasmImports = (memory: WasmMemory): object => ({ env: { memory, log
  * the extra memory one training step can hold.
  */
 let residentBudget = 1 << 30;
+/** Whether the budget was set by setResidentBudget (then the environment is not read). */
+let budgetSet = false;
 
 /** Sets the resident-output budget in bytes (0: every output is copied out); returns the old one. */
 export function setResidentBudget(bytes: number): number {
   const old = residentBudget;
   residentBudget = Math.max(0, bytes);
+  budgetSet = true;
   return old;
+}
+
+/**
+ * The budget from `GANPO_FAST_RESIDENT_MB` (MiB; 0 copies every output out, the lowest peak memory), read when
+ * the runtime starts: how a CLI user trades step time for peak memory (see the kernels README for measurements).
+ */
+function budgetFromEnv(): void {
+  const raw = readEnv('GANPO_FAST_RESIDENT_MB');
+  if (budgetSet || raw === undefined || raw.trim() === '') return;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb < 0) {
+    throw new Error(`GANPO_FAST_RESIDENT_MB: expected a number of MiB >= 0, got ${JSON.stringify(raw)}`);
+  }
+  residentBudget = Math.floor(mb * 1024 * 1024);
 }
 
 /**
@@ -279,12 +297,25 @@ export class Runtime {
   }
 }
 
+/** What is wrong with the fast backend's environment variables (null: nothing), for a CLI to report before it starts work. */
+export function fastEnvironmentProblem(): string | null {
+  try {
+    budgetFromEnv();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 let runtime: Runtime | null = null;
 let unavailable: string | null = null;
 
 /** The process-wide runtime, instantiated on first use (importing the package costs nothing). */
 export function getRuntime(): Runtime {
-  if (!runtime) runtime = new Runtime();
+  if (!runtime) {
+    budgetFromEnv(); // outside runtimeAvailable's catch: a bad value is the user's error, not a missing WebAssembly
+    runtime = new Runtime();
+  }
   return runtime;
 }
 
@@ -295,6 +326,7 @@ export function getRuntime(): Runtime {
 export function runtimeAvailable(): boolean {
   if (runtime) return true;
   if (unavailable !== null) return false;
+  budgetFromEnv();
   try {
     getRuntime();
     return true;
