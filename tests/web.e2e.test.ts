@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebRunConfig } from '../apps/web/src/trainer/config.js';
 import type { MetricsLine } from '../apps/web/src/trainer/session.js';
 import { ganpo, missingBuild, tempDir } from './helpers/cli.js';
-import { cliLosses } from './helpers/webRun.js';
+import { cliLosses, TINY_RUN } from './helpers/webRun.js';
 import { findChromium, launchChromium, serveStatic, webDist } from './helpers/webPage.js';
 
 /*
@@ -31,14 +31,7 @@ const WASM_RUN: Overrides = {
   rewardPrompts: 4,
 };
 /** gpu.js WebGL2 run: tiny and short, since SwiftShader compiles and runs every shader on the CPU. */
-const GPU_RUN: Overrides = {
-  model: 'tiny',
-  maxLength: 24,
-  sft: { steps: 3, batchSize: 4, lr: 1e-2, warmup: 0 },
-  preference: { steps: 2, batchSize: 2, lr: 1e-4, warmup: 0, loss: 'sigmoid', beta: 0.1 },
-  evalInterval: 0,
-  rewardPrompts: 0,
-};
+const GPU_RUN: Overrides = TINY_RUN;
 
 interface PageState {
   lines: MetricsLine[];

@@ -19,3 +19,13 @@ export async function cliLosses(overrides: Partial<WebRunConfig>): Promise<numbe
   expect(r.code, r.stderr).toBe(0); // stderr carries the progress lines
   return readMetricLines(join(dir, 'run')).map((l) => l.loss as number);
 }
+
+/** A tiny, short run (tiny preset, 3 SFT and 2 DPO+GANPO steps): what the gpu.js page run and the Node checks train. */
+export const TINY_RUN: Partial<WebRunConfig> = {
+  model: 'tiny',
+  maxLength: 24,
+  sft: { steps: 3, batchSize: 4, lr: 1e-2, warmup: 0 },
+  preference: { steps: 2, batchSize: 2, lr: 1e-4, warmup: 0, loss: 'sigmoid', beta: 0.1 },
+  evalInterval: 0,
+  rewardPrompts: 0,
+};
