@@ -84,6 +84,34 @@ describe('ganpo experiment (end to end)', () => {
     expect(rest.stderr).toMatch(/\[run 5\/5\] .* grid 6\/6 done, 2 failed · ETA 0:00/);
   });
 
+  it('another spec sharing the SFT models measures them with its own evaluation, without training them again', async () => {
+    const base = JSON.parse(readFileSync(spec, 'utf8'));
+    const other = join(dir, 'other.json');
+    const otherOut = join(dir, 'other-out');
+    writeFileSync(
+      other,
+      JSON.stringify({
+        ...base,
+        name: 'other',
+        axes: [{ name: 'method', variants: [{ label: 'DPO', set: { 'ganpo.enabled': false } }] }],
+        seeds: [0],
+        metrics: ['reward@0'],
+        evaluation: { ...base.evaluation, temperatures: [0, 1.5] },
+        comparisons: [],
+        sftDir: join(out, 'sft'),
+        out: otherOut,
+      }),
+    );
+    const r = await ganpo(['experiment', 'run', other], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('training the shared SFT model');
+    const seed0 = join(out, 'sft', readdirSync(join(out, 'sft')).find((d) => d.startsWith('s0-'))!);
+    const curves = readdirSync(seed0).filter((f) => /^curves-[0-9a-f]{12}\.json$/.test(f));
+    const temps = (f: string) => JSON.parse(readFileSync(join(seed0, f), 'utf8')).heldOut.map((p: { temperature: number }) => p.temperature);
+    expect(curves.map(temps).sort()).toEqual([[0, 1], [0, 1.5]]); // the first spec's and this one's
+    expect(readFileSync(join(otherOut, 'report.md'), 'utf8')).toMatch(/\| SFT model \(the reference\) \| 1 \|/);
+  }, 150_000);
+
   it('a crashed cell is reported with its error, not dropped, and the command exits 1', () => {
     expect(rest.code).toBe(1);
     expect(rest.stderr).toMatch(/failed: broken_s0: .*no-such-model/);

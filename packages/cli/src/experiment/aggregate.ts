@@ -47,7 +47,7 @@ export function loadExperiment(dirArg: string): Experiment {
     else if (result.status === 'completed') g.completed.push(result);
     else g.failed.push(result);
     if (cell.sft) {
-      const curves = readSftCurves(join(dir, cell.sft));
+      const curves = readSftCurves(join(dir, cell.sft), record.evaluation);
       if (curves) {
         g.sft.set(cell.sft, curves);
         allSft.set(cell.sft, curves);

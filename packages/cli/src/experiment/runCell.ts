@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { byteTokenizer, shiftedSplit, type Tokenizer } from '@ganpo/datasets';
@@ -21,8 +22,13 @@ import { taskOptionsOf } from './grid.js';
 
 export const RESULT_FILE = 'result.json';
 export const ROBUSTNESS_FILE = 'robustness.json';
-/** Temperature curves of the shared SFT model (the reference every policy of that seed starts from). */
-export const SFT_CURVES_FILE = 'curves.json';
+/**
+ * Temperature curves of the shared SFT model (the reference every policy of that seed starts from), one file per
+ * evaluation setting: a spec's SFT row is measured with that spec's own temperatures, prompts and sampling stream,
+ * so it does not depend on which spec happened to train the shared model first.
+ */
+export const sftCurvesFile = (evaluation: Grid['evaluation']): string =>
+  `curves-${createHash('sha256').update(JSON.stringify(evaluation)).digest('hex').slice(0, 12)}.json`;
 
 export interface CellResult {
   readonly format: 'ganpo-experiment-run/1';
@@ -46,7 +52,7 @@ export interface SftCurves {
 const readJson = <T>(path: string): T | null => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : null);
 
 export const readCellResult = (dir: string): CellResult | null => readJson<CellResult>(join(dir, RESULT_FILE));
-export const readSftCurves = (dir: string): SftCurves | null => readJson<SftCurves>(join(dir, SFT_CURVES_FILE));
+export const readSftCurves = (dir: string, evaluation: Grid['evaluation']): SftCurves | null => readJson<SftCurves>(join(dir, sftCurvesFile(evaluation)));
 
 /** The held-out and (if asked) shifted evaluation sets of a run's embedded task. */
 function evalSets(config: RunConfig, grid: Grid): { heldOut: EvalSet; shifted: EvalSet | null } {
@@ -63,25 +69,30 @@ const tokenizerOf = (loaded: { tokenizer?: Tokenizer }): Tokenizer => loaded.tok
 /**
  * Trains the shared SFT model into a private temporary directory and renames it into place, so that
  * processes racing for the same SFT model (parallel jobs, a scheduler's array) never see half of one; the
- * loser of the race discards its identical copy.
+ * loser of the race discards its identical copy. Then evaluates it with this grid's evaluation settings, if no
+ * process has yet (written to a private file and renamed, for the same reason).
  */
 export async function ensureSft(sft: NonNullable<Cell['sft']>, grid: Grid, log: (line: string) => void): Promise<void> {
-  if (existsSync(join(sft.dir, SFT_CURVES_FILE))) return;
-  const tmp = `${sft.dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  log(`training the shared SFT model ${sft.key}`);
-  await runTraining({ ...sft.config, out: tmp }, { overwrite: true, log });
-  const loaded = loadModelDir(join(tmp, 'policy'), 'SFT model');
+  if (!existsSync(sft.dir)) {
+    const tmp = `${sft.dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    log(`training the shared SFT model ${sft.key}`);
+    await runTraining({ ...sft.config, out: tmp }, { overwrite: true, log });
+    try {
+      renameSync(tmp, sft.dir);
+    } catch (e) {
+      if (!existsSync(sft.dir)) throw e;
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  const file = join(sft.dir, sftCurvesFile(grid.evaluation));
+  if (existsSync(file)) return;
+  const loaded = loadModelDir(join(sft.dir, 'policy'), 'SFT model');
   const sets = evalSets(sft.config, grid);
   const curve = (set: EvalSet) => temperatureCurve(loaded.model, set.instances, tokenizerOf(loaded), { temperatures: grid.evaluation.temperatures, maxNewTokens: grid.evaluation.maxNewTokens, seed: sft.config.seed });
   const curves: SftCurves = { heldOut: curve(sets.heldOut), shifted: sets.shifted ? curve(sets.shifted) : null };
-  writeJson(join(tmp, SFT_CURVES_FILE), curves);
-  try {
-    renameSync(tmp, sft.dir);
-  } catch (e) {
-    if (!existsSync(join(sft.dir, SFT_CURVES_FILE))) throw e;
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  writeJson(`${file}.tmp-${process.pid}`, curves);
+  renameSync(`${file}.tmp-${process.pid}`, file);
 }
 
 /** Runs one cell; never throws for a failure of the run itself (it becomes a failed result). */

@@ -152,10 +152,11 @@ export async function runGrid(grid: Grid, options: RunGridOptions): Promise<Grid
 
   // 1. Shared SFT models (one per distinct SFT configuration), before any cell needs them.
   const sftJobs = new Map<string, Job>();
-  for (const c of todo) {
-    if (c.sft && !readSftCurves(c.sft.dir) && !sftJobs.has(c.sft.key)) {
+  // Every cell, complete or not: a finished grid still needs the SFT model's curves for its own evaluation.
+  for (const c of grid.cells) {
+    if (c.sft && !readSftCurves(c.sft.dir, grid.evaluation) && !sftJobs.has(c.sft.key)) {
       const sftDir = c.sft.dir;
-      sftJobs.set(c.sft.key, { id: `sft-${c.sft.key}`, args: [...baseArgs(c.id), '--sft-only'], resultOf: () => null, describe: () => (readSftCurves(sftDir) ? 'ready' : 'FAILED') });
+      sftJobs.set(c.sft.key, { id: `sft-${c.sft.key}`, args: [...baseArgs(c.id), '--sft-only'], resultOf: () => null, describe: () => (readSftCurves(sftDir, grid.evaluation) ? 'ready' : 'FAILED') });
     }
   }
   if (sftJobs.size > 0) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadExperiment } from '../experiment/aggregate.js';
-import type { CellResult, SftCurves } from '../experiment/runCell.js';
+import { type CellResult, type SftCurves, sftCurvesFile } from '../experiment/runCell.js';
 import type { ExperimentRecord } from '../experiment/runner.js';
 import { writeJson } from './write.js';
 import { comparisonTable, experimentPlots, failuresTable, meansTable, renderExperimentHtml, renderExperimentMarkdown, writeExperimentReport } from './experimentReport.js';
@@ -31,10 +31,14 @@ function makeExperiment(): string {
   [0.5, 0.5, 0.9].forEach((r, seed) => result('DPO+GANPO', seed, done(r, 0.1)));
   result('DPO+GANPO', 3, { status: 'failed', error: 'loss is NaN at preference step 17' });
   result('DPO+GANPO', 4, {});
+  const evaluation = { temperatures: [0, 1], prompts: 4, pairs: 4, maxNewTokens: 8, shifted: false };
   for (let seed = 0; seed < 5; seed++) {
     mkdirSync(join(dir, 'sft', `s${seed}`), { recursive: true });
     const curves: SftCurves = { heldOut: [{ temperature: 0, reward: 0.3, formatCompliance: 0.4, meanLength: 9 }, { temperature: 1, reward: 0.2, formatCompliance: 0.1, meanLength: 12 }], shifted: null };
-    writeJson(join(dir, 'sft', `s${seed}`, 'curves.json'), curves);
+    writeJson(join(dir, 'sft', `s${seed}`, sftCurvesFile(evaluation)), curves);
+    // The curves of another evaluation setting (another spec sharing the SFT model) must not be read.
+    const other: SftCurves = { heldOut: [{ temperature: 0, reward: 0.9, formatCompliance: 0.9, meanLength: 1 }], shifted: null };
+    writeJson(join(dir, 'sft', `s${seed}`, sftCurvesFile({ ...evaluation, temperatures: [0] })), other);
   }
   const record: ExperimentRecord = {
     format: 'ganpo-experiment/1',
@@ -47,7 +51,7 @@ function makeExperiment(): string {
     axes: [{ name: 'method', key: null, labels: ['DPO', 'DPO+GANPO'], values: null }],
     metrics: ['reward@0', 'latentDrift'],
     comparisons: [{ axis: 'method', treatment: 'DPO+GANPO', baseline: 'DPO' }],
-    evaluation: { temperatures: [0, 1], prompts: 4, pairs: 4, maxNewTokens: 8, shifted: false },
+    evaluation,
     cells,
   };
   writeJson(join(dir, 'experiment.json'), record);
